@@ -1,0 +1,79 @@
+# Thin wrapper around Meson + Ninja. `make` builds build/pipelock.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+MESON ?= meson
+PY ?= /usr/bin/python3
+CONFIG ?= configs/balanced.yaml
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps test-deps run test unit integration asan fuzz fuzz-smoke bench format format-check check-layers clean
+
+all: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps:
+	@scripts/install-deps build
+
+test-deps:
+	@scripts/install-deps test
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+
+run: all
+	$(BUILD)/pipelock run --config $(CONFIG)
+
+# Unit tests, fuzz-corpus replay, layering check, a short libFuzzer run per target, and the
+# integration suite against the real binary.
+test: test-deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+	scripts/check-layers
+	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 2
+	$(MAKE) fuzz-smoke
+	PIPELOCK_BIN=$(abspath $(BUILD)/pipelock) $(PY) -m pytest -q tests/integration
+
+unit: all
+	$(MESON) test -C $(BUILD) --print-errorlogs --suite unit
+
+integration: all
+	PIPELOCK_BIN=$(abspath $(BUILD)/pipelock) $(PY) -m pytest -q tests/integration
+
+# Whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, no recovery.
+asan: test-deps
+	[ -f $(ASAN_BUILD)/build.ninja ] || CC=clang $(MESON) setup $(ASAN_BUILD) \
+	    --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    PIPELOCK_BIN=$(abspath $(ASAN_BUILD)/pipelock) PIPELOCK_ASAN=1 $(PY) -m pytest -q tests/integration
+
+# libFuzzer builds (clang). `make fuzz` runs each target for FUZZ_SECONDS.
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true \
+	    -Db_sanitize=address,undefined -Db_lundef=false
+
+fuzz: test-deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+	scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-smoke: $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+	scripts/run-fuzz $(FUZZ_BUILD) 5
+
+bench: all
+	@scripts/install-deps bench
+	bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+check-layers:
+	scripts/check-layers
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

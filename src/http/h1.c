@@ -1,0 +1,2 @@
+/* stub: to be implemented */
+typedef int pl_stub_h1;

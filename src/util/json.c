@@ -1,0 +1,217 @@
+#include "util/json.h"
+
+#include <math.h>
+
+void
+pl_json_init(struct pl_json *j, struct pl_buf *out)
+{
+    j->out = out;
+    j->depth = 0;
+    j->need_comma[0] = false;
+    j->err = 0;
+}
+
+static void
+chk(struct pl_json *j, int r)
+{
+    if (r < 0 && !j->err)
+        j->err = r;
+}
+
+static void
+sep_key(struct pl_json *j, const char *key)
+{
+    if (j->need_comma[j->depth])
+        chk(j, pl_buf_add_ch(j->out, ','));
+    j->need_comma[j->depth] = true;
+    if (key) {
+        chk(j, pl_json_escape(j->out, pl_str_c(key)));
+        chk(j, pl_buf_add_ch(j->out, ':'));
+    }
+}
+
+static void
+push(struct pl_json *j, char c)
+{
+    chk(j, pl_buf_add_ch(j->out, c));
+    if (j->depth < (int)PL_ARRAY_SIZE(j->need_comma) - 1)
+        j->depth++;
+    else
+        chk(j, -E2BIG);
+    j->need_comma[j->depth] = false;
+}
+
+static void
+pop(struct pl_json *j, char c)
+{
+    chk(j, pl_buf_add_ch(j->out, c));
+    if (j->depth > 0)
+        j->depth--;
+}
+
+void
+pl_json_obj_begin(struct pl_json *j)
+{
+    if (j->depth > 0 || j->need_comma[0])
+        sep_key(j, NULL);
+    push(j, '{');
+}
+
+void
+pl_json_obj_begin_key(struct pl_json *j, const char *key)
+{
+    sep_key(j, key);
+    push(j, '{');
+}
+
+void
+pl_json_obj_end(struct pl_json *j)
+{
+    pop(j, '}');
+}
+
+void
+pl_json_arr_begin(struct pl_json *j, const char *key)
+{
+    sep_key(j, key);
+    push(j, '[');
+}
+
+void
+pl_json_arr_end(struct pl_json *j)
+{
+    pop(j, ']');
+}
+
+/* Length of a valid UTF-8 sequence starting at s (n bytes available), or 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    /* Unicode line/paragraph separators and C1 controls are escaped by the caller path. */
+    return len;
+}
+
+int
+pl_json_escape(struct pl_buf *out, struct pl_str s)
+{
+    static const char hex[] = "0123456789abcdef";
+    int r = pl_buf_add_ch(out, '"');
+    const unsigned char *p = (const unsigned char *)s.p;
+    size_t i = 0;
+    while (r == 0 && i < s.len) {
+        unsigned char c = p[i];
+        size_t run = i;
+        while (run < s.len && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i) {
+            r = pl_buf_add(out, p + i, run - i);
+            i = run;
+            continue;
+        }
+        c = p[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            r = pl_buf_add(out, e, 2);
+            i++;
+        } else if (c == '\n') {
+            r = pl_buf_add(out, "\\n", 2);
+            i++;
+        } else if (c == '\t') {
+            r = pl_buf_add(out, "\\t", 2);
+            i++;
+        } else if (c == '\r') {
+            r = pl_buf_add(out, "\\r", 2);
+            i++;
+        } else if (c < 0x20 || c == 0x7f) {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            r = pl_buf_add(out, e, 6);
+            i++;
+        } else {
+            size_t n = utf8_len(p + i, s.len - i);
+            /* C1 controls (U+0080..U+009F) are two bytes 0xc2 0x80..0x9f: escape them. */
+            bool c1 = n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0;
+            if (n == 0 || c1) {
+                unsigned v = n == 0 ? c : p[i + 1];
+                char e[6] = {'\\', 'u', '0', '0', hex[v >> 4], hex[v & 15]};
+                r = pl_buf_add(out, e, 6);
+                i += n == 0 ? 1 : 2;
+            } else {
+                r = pl_buf_add(out, p + i, n);
+                i += n;
+            }
+        }
+    }
+    if (r == 0)
+        r = pl_buf_add_ch(out, '"');
+    return r;
+}
+
+void
+pl_json_str(struct pl_json *j, const char *key, struct pl_str v)
+{
+    sep_key(j, key);
+    chk(j, pl_json_escape(j->out, v));
+}
+
+void
+pl_json_cstr(struct pl_json *j, const char *key, const char *v)
+{
+    pl_json_str(j, key, pl_str_c(v ? v : ""));
+}
+
+void
+pl_json_int(struct pl_json *j, const char *key, int64_t v)
+{
+    sep_key(j, key);
+    chk(j, pl_buf_printf(j->out, "%lld", (long long)v));
+}
+
+void
+pl_json_uint(struct pl_json *j, const char *key, uint64_t v)
+{
+    sep_key(j, key);
+    chk(j, pl_buf_printf(j->out, "%llu", (unsigned long long)v));
+}
+
+void
+pl_json_double(struct pl_json *j, const char *key, double v, int decimals)
+{
+    sep_key(j, key);
+    if (!isfinite(v))
+        v = 0;
+    chk(j, pl_buf_printf(j->out, "%.*f", decimals, v));
+}
+
+void
+pl_json_bool(struct pl_json *j, const char *key, bool v)
+{
+    sep_key(j, key);
+    chk(j, pl_buf_add_c(j->out, v ? "true" : "false"));
+}
