@@ -1,5 +1,94 @@
+/* pipelock: dispatch to one verb. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+    "pipelock - firewall for AI agents\n"
+    "\n"
+    "Usage:\n"
+    "  pipelock <command> [flags]\n"
+    "\n"
+    "Commands:\n"
+    "  run          start the proxy (forward proxy, CONNECT, /health)\n"
+    "  check        validate a config file\n"
+    "  generate     generate a config preset (generate config --preset balanced|strict|audit)\n"
+    "  healthcheck  query a running proxy's /health (exit 0 when healthy)\n"
+    "  version      print build information\n"
+    "\n"
+    "Run 'pipelock <command> --help' for the flags of a command.\n"
+    "Exit codes: 0 ok, 1 failure (invalid config, unhealthy, blocked), 2 usage error.\n";
+
+/* Verbs of the reference program that later milestones of this build implement. */
+static const char *const later[] = {
+    "tls",
+    "mcp",
+    "sandbox",
+    "init",
+    "session",
+    "diagnose",
+    "test",
+    "verify-install",
+    "demo",
+    "discover",
+    "preflight",
+    "logs",
+    "audit",
+    "report",
+    "simulate",
+    "canary",
+    "verify-receipt",
+    "transcript-root",
+    "keygen",
+    "sign",
+    "verify",
+    "trust",
+    "integrity",
+    "git",
+    "rules",
+    "policy",
+    "posture",
+    "assess",
+    "claude",
+    "cursor",
+    "vscode",
+    "jetbrains",
+    "install",
+    "contain",
+};
+
 int
-main(void)
+main(int argc, char **argv)
 {
-    return 0;
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return PL_EXIT_USAGE;
+    }
+    const char *verb = argv[1];
+    if (strcmp(verb, "-h") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "help") == 0) {
+        fputs(usage, stdout);
+        return PL_EXIT_OK;
+    }
+    if (strcmp(verb, "--version") == 0)
+        return pl_cmd_version(1, argv + 1);
+    if (strcmp(verb, "run") == 0)
+        return pl_cmd_run(argc - 1, argv + 1);
+    if (strcmp(verb, "check") == 0)
+        return pl_cmd_check(argc - 1, argv + 1);
+    if (strcmp(verb, "generate") == 0)
+        return pl_cmd_generate(argc - 1, argv + 1);
+    if (strcmp(verb, "healthcheck") == 0)
+        return pl_cmd_healthcheck(argc - 1, argv + 1);
+    if (strcmp(verb, "version") == 0)
+        return pl_cmd_version(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+        if (strcmp(verb, later[i]) == 0) {
+            fprintf(stderr, "pipelock: command \"%s\" is not implemented in this build yet\n",
+                    verb);
+            return PL_EXIT_FAIL;
+        }
+    }
+    fprintf(stderr, "pipelock: unknown command \"%s\"\n\n%s", verb, usage);
+    return PL_EXIT_USAGE;
 }

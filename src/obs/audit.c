@@ -1,2 +1,197 @@
-/* stub: to be implemented */
-typedef int pl_stub_audit;
+#include "obs/audit.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/time.h"
+
+struct pl_audit {
+    int fds[2]; /* -1 when unused; fds[0] stdout, fds[1] file (owned) */
+    bool text;
+    bool include_allowed;
+    bool include_blocked;
+    pthread_mutex_t lock;
+};
+
+#define AUDIT_LINE_MAX (64 * 1024)
+
+int
+pl_audit_open(const struct pl_config *cfg, struct pl_audit **ret, char **ret_err)
+{
+    struct pl_audit *a = calloc(1, sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    a->fds[0] = a->fds[1] = -1;
+    a->text = cfg->logging.format && strcmp(cfg->logging.format, "text") == 0;
+    a->include_allowed = cfg->logging.include_allowed;
+    a->include_blocked = cfg->logging.include_blocked;
+    pthread_mutex_init(&a->lock, NULL);
+    if (cfg->logging.output == PL_LOG_OUT_STDOUT || cfg->logging.output == PL_LOG_OUT_BOTH)
+        a->fds[0] = STDOUT_FILENO;
+    if (cfg->logging.output == PL_LOG_OUT_FILE || cfg->logging.output == PL_LOG_OUT_BOTH) {
+        const char *path = cfg->logging.file;
+        int fd = path && *path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+        if (fd < 0) {
+            int e = path && *path ? errno : EINVAL;
+            if (ret_err) {
+                char msg[512];
+                snprintf(msg, sizeof(msg), "logging.file: cannot open %s: %s",
+                         path && *path ? path : "(empty)", strerror(e));
+                *ret_err = pl_xstrdup(msg);
+            }
+            pthread_mutex_destroy(&a->lock);
+            free(a);
+            return -e;
+        }
+        a->fds[1] = fd;
+    }
+    *ret = a;
+    return 0;
+}
+
+void
+pl_audit_close(struct pl_audit *a)
+{
+    if (!a)
+        return;
+    if (a->fds[1] >= 0)
+        close(a->fds[1]);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void
+pl_audit_begin(struct pl_audit *a, struct pl_audit_event *ev, enum pl_audit_level lvl,
+               enum pl_audit_kind kind, const char *event, const char *message)
+{
+    char now[40];
+    ev->kind = kind;
+    ev->active = a != NULL && !(kind == PL_AUDIT_KIND_ALLOWED && !a->include_allowed) &&
+                 !(kind == PL_AUDIT_KIND_BLOCKED && !a->include_blocked);
+    pl_buf_init(&ev->buf, AUDIT_LINE_MAX);
+    pl_json_init(&ev->j, &ev->buf);
+    pl_json_obj_begin(&ev->j);
+    if (!ev->active)
+        return;
+    pl_time_rfc3339(now, sizeof(now));
+    pl_json_cstr(&ev->j, "level", level_names[lvl]);
+    pl_json_cstr(&ev->j, "time", now);
+    pl_json_cstr(&ev->j, "component", "pipelock");
+    pl_json_cstr(&ev->j, "event", event);
+    pl_json_cstr(&ev->j, "message", message);
+}
+
+void
+pl_audit_emit(struct pl_audit *a, struct pl_audit_event *ev)
+{
+    if (!a || !ev->active) {
+        pl_buf_done(&ev->buf);
+        return;
+    }
+    pl_json_obj_end(&ev->j);
+    if (pl_json_error(&ev->j) == 0 && pl_buf_add_ch(&ev->buf, '\n') == 0) {
+        pthread_mutex_lock(&a->lock);
+        for (int i = 0; i < 2; i++) {
+            if (a->fds[i] < 0)
+                continue;
+            const char *p = ev->buf.data;
+            size_t left = ev->buf.len;
+            while (left > 0) {
+                ssize_t w = write(a->fds[i], p, left);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    break;
+                p += w;
+                left -= (size_t)w;
+            }
+        }
+        pthread_mutex_unlock(&a->lock);
+    }
+    pl_buf_done(&ev->buf);
+}
+
+const char *
+pl_audit_mitre(const char *scanner)
+{
+    static const struct {
+        const char *scanner;
+        const char *technique;
+    } map[] = {
+        {"dlp", "T1048"},
+        {"entropy", "T1048"},
+        {"subdomain_entropy", "T1048"},
+        {"length", "T1048"},
+        {"path_entropy", "T1048"},
+        {"env_leak", "T1048"},
+        {"body_dlp", "T1048"},
+        {"header_dlp", "T1048"},
+        {"core_dlp", "T1048"},
+        {"databudget", "T1030"},
+        {"ratelimit", "T1030"},
+        {"ssrf", "T1046"},
+        {"core_ssrf", "T1046"},
+        {"crlf_injection", "T1190"},
+        {"parser", "T1190"},
+        {"context", "T1190"},
+        {"path_traversal", "T1083"},
+        {"blocklist", "T1071.001"},
+        {"allowlist", "T1071.001"},
+        {"redirect", "T1071.001"},
+        {"scheme", "T1071"},
+        {"ws_protocol", "T1071"},
+        {"response_scan", "T1059"},
+        {"policy", "T1059"},
+        {"chain_detection", "T1059"},
+        {"core_response", "T1059"},
+        {"mcp_unknown_tool", "T1195.002"},
+        {"session_anomaly", "T1078"},
+        {"sni_mismatch", "T1090.004"},
+        {"tls_authority_mismatch", "T1090.004"},
+        {"tls_intercept", "T1557"},
+        {"tls_response_blocked", "T1659"},
+        {"tls_handshake_error", "T1573"},
+    };
+    if (!scanner)
+        return NULL;
+    for (size_t i = 0; i < PL_ARRAY_SIZE(map); i++)
+        if (strcmp(map[i].scanner, scanner) == 0)
+            return map[i].technique;
+    return NULL;
+}
+
+void
+pl_audit_redact_url(struct pl_str url, char *buf, size_t size)
+{
+    /* Keep "scheme://host[:port]" only; everything after the authority is dropped. */
+    size_t i = 0;
+    size_t end = url.len;
+    const char *sep = NULL;
+    for (size_t k = 0; k + 2 < url.len; k++) {
+        if (url.p[k] == ':' && url.p[k + 1] == '/' && url.p[k + 2] == '/') {
+            sep = url.p + k + 3;
+            break;
+        }
+    }
+    if (sep) {
+        i = (size_t)(sep - url.p);
+        while (i < url.len && url.p[i] != '/' && url.p[i] != '?' && url.p[i] != '#')
+            i++;
+        /* Drop userinfo: it can hold credentials. */
+        const char *at = memchr(sep, '@', (size_t)(url.p + i - sep));
+        if (at) {
+            size_t scheme_len = (size_t)(sep - url.p);
+            snprintf(buf, size, "%.*s%.*s/[redacted]", (int)scheme_len, url.p,
+                     (int)(url.p + i - at - 1), at + 1);
+            return;
+        }
+        end = i;
+    } else {
+        end = 0;
+    }
+    snprintf(buf, size, "%.*s/[redacted]", (int)end, url.p);
+}

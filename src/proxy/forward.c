@@ -1,2 +1,907 @@
-/* stub: to be implemented */
-typedef int pl_stub_forward;
+/*
+ * Forward proxy for absolute-form requests: host checks, DNS with SSRF pinning, upstream
+ * connection pool, request/response head rewriting and streaming bodies with backpressure.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "proxy/proxy_int.h"
+#include "util/log.h"
+#include "util/time.h"
+
+static void up_read_cb(struct bufferevent *bev, void *arg);
+static void up_write_cb(struct bufferevent *bev, void *arg);
+static void up_event_cb(struct bufferevent *bev, short what, void *arg);
+static void start_exchange(struct pl_req *r);
+static void dial_next(struct pl_req *r);
+
+/* ---------------------------------------------------------------- pool */
+
+static unsigned
+key_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h % PL_POOL_BUCKETS;
+}
+
+static void
+pool_unlink(struct pl_upstream *u)
+{
+    struct pl_pool *p = &u->w->pool;
+    if (!u->pooled)
+        return;
+    if (u->pprev)
+        u->pprev->pnext = u->pnext;
+    else
+        p->buckets[u->bucket] = u->pnext;
+    if (u->pnext)
+        u->pnext->pprev = u->pprev;
+    u->pnext = u->pprev = NULL;
+    u->pooled = false;
+    p->idle--;
+}
+
+void
+pl_upstream_free(struct pl_upstream *u)
+{
+    if (!u)
+        return;
+    pool_unlink(u);
+    if (u->bev)
+        bufferevent_free(u->bev);
+    free(u);
+}
+
+void
+pl_pool_done(struct pl_pool *p)
+{
+    for (size_t i = 0; i < PL_POOL_BUCKETS; i++)
+        while (p->buckets[i])
+            pl_upstream_free(p->buckets[i]);
+}
+
+static void
+pool_put(struct pl_upstream *u)
+{
+    struct pl_wctx *w = u->w;
+    const struct pl_config *cfg = w->pol->cfg;
+    size_t same = 0;
+    unsigned b = key_hash(u->key);
+    for (struct pl_upstream *x = w->pool.buckets[b]; x; x = x->pnext)
+        if (strcmp(x->key, u->key) == 0)
+            same++;
+    if (w->draining || same >= (size_t)cfg->server.upstream_pool_per_host) {
+        pl_upstream_free(u);
+        return;
+    }
+    u->req = NULL;
+    u->bucket = b;
+    u->pprev = NULL;
+    u->pnext = w->pool.buckets[b];
+    if (u->pnext)
+        u->pnext->pprev = u;
+    w->pool.buckets[b] = u;
+    u->pooled = true;
+    w->pool.idle++;
+    /* While idle, any byte or EOF from the server means the connection is unusable. */
+    struct timeval idle = {cfg->server.upstream_idle_seconds, 0};
+    bufferevent_set_timeouts(u->bev, &idle, NULL);
+    bufferevent_enable(u->bev, EV_READ);
+}
+
+static struct pl_upstream *
+pool_get(struct pl_wctx *w, const char *key, const struct pl_policy *pol, struct pl_str host)
+{
+    unsigned b = key_hash(key);
+    for (struct pl_upstream *u = w->pool.buckets[b]; u; u = u->pnext) {
+        if (strcmp(u->key, key) != 0)
+            continue;
+        pool_unlink(u);
+        /* The address was checked when dialled; check it against the current policy too. */
+        if (!pl_policy_ip_allowed(pol, host, &u->ip)) {
+            pl_upstream_free(u);
+            return NULL;
+        }
+        return u;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- request lifecycle */
+
+void
+pl_req_free(struct pl_req *r)
+{
+    if (!r)
+        return;
+    if (r->dns) {
+        struct evdns_getaddrinfo_request *d = r->dns;
+        r->dns = NULL;
+        pl_dns_cancel(d);
+    }
+    if (r->up) {
+        pl_upstream_free(r->up);
+        r->up = NULL;
+    }
+    if (r->timer)
+        event_free(r->timer);
+    if (r->kind == PL_REQ_CONNECT && r->state == PL_REQ_TUNNEL)
+        atomic_fetch_sub(&r->c->w->proxy->n_tunnels, 1);
+    pl_policy_unref(r->pol);
+    free(r->resp);
+    free(r->head);
+    free(r);
+}
+
+static void
+log_target(struct pl_req *r, struct pl_json *j)
+{
+    if (r->kind == PL_REQ_CONNECT) {
+        pl_json_str(j, "target", r->h.target);
+    } else {
+        pl_json_str(j, "url", r->h.target);
+    }
+}
+
+static void
+common_fields(struct pl_req *r, struct pl_json *j)
+{
+    pl_json_str(j, "method", r->h.method);
+    log_target(r, j);
+    pl_json_cstr(j, "client_ip", r->c->peer);
+    pl_json_cstr(j, "request_id", r->id);
+    pl_json_cstr(j, "agent", "anonymous");
+}
+
+void
+pl_req_block(struct pl_req *r, const struct pl_verdict *v)
+{
+    struct pl_client *c = r->c;
+    struct pl_audit *audit = c->w->proxy->audit;
+    struct pl_audit_event ev;
+    pl_audit_begin(audit, &ev, PL_AUDIT_WARN, PL_AUDIT_KIND_BLOCKED, "blocked", "request blocked");
+    if (ev.active) {
+        common_fields(r, &ev.j);
+        pl_json_cstr(&ev.j, "scanner", v->scanner);
+        pl_json_cstr(&ev.j, "reason", v->reason);
+        const char *t = pl_audit_mitre(v->scanner);
+        if (t)
+            pl_json_cstr(&ev.j, "mitre_technique", t);
+    }
+    pl_audit_emit(audit, &ev);
+
+    char body[400];
+    char hint[300] = "";
+    int n = snprintf(body, sizeof(body), "%s: %s\n",
+                     r->kind == PL_REQ_CONNECT ? "CONNECT blocked" : "blocked", v->reason);
+    if (r->pol->cfg->explain_blocks && v->hint)
+        snprintf(hint, sizeof(hint), "X-Pipelock-Hint: %s\r\n", v->hint);
+    pl_client_respond(c, v->status ? v->status : 403, "text/plain; charset=utf-8",
+                      hint[0] ? hint : NULL, body, (size_t)PL_MIN(n, (int)sizeof(body) - 1),
+                      r->kind == PL_REQ_CONNECT || !r->req_body_done);
+}
+
+static void
+fail_request(struct pl_req *r, int status, const char *text)
+{
+    struct pl_client *c = r->c;
+    struct pl_audit *audit = c->w->proxy->audit;
+    struct pl_audit_event ev;
+    pl_audit_begin(audit, &ev, PL_AUDIT_ERROR, PL_AUDIT_KIND_OTHER, "error", "request error");
+    if (ev.active) {
+        common_fields(r, &ev.j);
+        pl_json_cstr(&ev.j, "error", text);
+        pl_json_int(&ev.j, "status_code", status);
+    }
+    pl_audit_emit(audit, &ev);
+    if (r->resp_head_sent) {
+        /* Part of the response is already with the client: all we can do is cut it short. */
+        c->close_after = true;
+        r->req_body_done = false;
+        pl_client_request_done(c);
+        return;
+    }
+    char body[300];
+    int n = snprintf(body, sizeof(body), "%s\n", text);
+    pl_client_respond(c, status, "text/plain; charset=utf-8", NULL, body,
+                      (size_t)PL_MIN(n, (int)sizeof(body) - 1), !r->req_body_done);
+}
+
+/* ---------------------------------------------------------------- resolve + dial */
+
+static void
+dns_finish(struct pl_req *r, int err)
+{
+    struct pl_verdict v;
+    if (err < 0 || r->n_addrs == 0) {
+        memset(&v, 0, sizeof(v));
+        v.blocked = true;
+        v.status = 403;
+        v.scanner = "ssrf";
+        v.hint = "SSRF protection blocked this URL. It may resolve to a private IP or DNS "
+                 "resolution failed.";
+        snprintf(v.reason, sizeof(v.reason), "DNS resolution failed for %.200s: %s", r->host,
+                 err == -ETIMEDOUT ? "timeout"
+                 : err == -ENOENT  ? "no such host"
+                                   : "error");
+        pl_req_block(r, &v);
+        return;
+    }
+    pl_policy_check_resolved(r->pol, pl_str_c(r->host), r->addrs, r->n_addrs, &v);
+    if (v.blocked) {
+        pl_req_block(r, &v);
+        return;
+    }
+    r->next_addr = 0;
+    dial_next(r);
+}
+
+static void
+dns_cb(int err, const struct pl_ip *addrs, size_t n, void *arg)
+{
+    struct pl_req *r = arg;
+    if (err == -ECANCELED)
+        return; /* the request is being freed */
+    r->dns = NULL;
+    r->n_addrs = PL_MIN(n, (size_t)PL_DNS_MAX_ADDRS);
+    if (addrs)
+        memcpy(r->addrs, addrs, r->n_addrs * sizeof(*addrs));
+    r->dns_err = err;
+    r->dns_done = true;
+    if (!r->dns_sync)
+        dns_finish(r, err);
+}
+
+void
+pl_req_resolve_and_dial(struct pl_req *r)
+{
+    struct pl_verdict v;
+    struct pl_ip ip;
+    bool is_ip;
+    pl_policy_check_host(r->pol, pl_str_c(r->host), &is_ip, &ip, &v);
+    if (v.blocked) {
+        pl_req_block(r, &v);
+        return;
+    }
+    r->host_is_ip = is_ip;
+    if (is_ip) {
+        pl_ip_format(&ip, r->host, sizeof(r->host));
+        r->addrs[0] = ip;
+        r->n_addrs = 1;
+    }
+    if (r->kind == PL_REQ_CONNECT) {
+        struct pl_proxy *px = r->c->w->proxy;
+        if (atomic_load(&px->n_tunnels) >= r->pol->cfg->server.max_tunnels) {
+            char body[] = "CONNECT blocked: too many active tunnels\n";
+            pl_client_respond(r->c, 503, "text/plain; charset=utf-8", NULL, body, sizeof(body) - 1,
+                              true);
+            return;
+        }
+    } else if (!r->no_pool) {
+        char key[sizeof(((struct pl_upstream *)0)->key)];
+        snprintf(key, sizeof(key), "%s:%u", r->host, r->port);
+        struct pl_upstream *u = pool_get(r->c->w, key, r->pol, pl_str_c(r->host));
+        if (u) {
+            u->req = r;
+            u->uses++;
+            r->up = u;
+            bufferevent_set_timeouts(u->bev, NULL, NULL);
+            start_exchange(r);
+            return;
+        }
+    }
+    if (is_ip) {
+        r->next_addr = 0;
+        dial_next(r);
+        return;
+    }
+    r->state = PL_REQ_RESOLVE;
+    r->dns_sync = true;
+    r->dns_done = false;
+    struct evdns_getaddrinfo_request *h = pl_dns_resolve(r->c->w->w.dns, r->host, dns_cb, r);
+    r->dns_sync = false;
+    if (r->dns_done) {
+        dns_finish(r, r->dns_err);
+        return;
+    }
+    r->dns = h;
+}
+
+static void
+dial_next(struct pl_req *r)
+{
+    struct pl_wctx *w = r->c->w;
+    const struct pl_config *cfg = r->pol->cfg;
+    while (r->next_addr < r->n_addrs) {
+        const struct pl_ip *ip = &r->addrs[r->next_addr++];
+        struct pl_upstream *u = calloc(1, sizeof(*u));
+        if (!u)
+            break;
+        u->w = w;
+        u->req = r;
+        u->ip = *ip;
+        u->port = r->port;
+        snprintf(u->key, sizeof(u->key), "%s:%u", r->host, r->port);
+        u->bev = bufferevent_socket_new(w->w.base, -1, BEV_OPT_CLOSE_ON_FREE);
+        if (!u->bev) {
+            free(u);
+            break;
+        }
+        bufferevent_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, u);
+        bufferevent_setwatermark(u->bev, EV_READ, 0,
+                                 PL_MAX((size_t)PL_PIPE_HIGH, w->resp_limits.max_head + 1));
+        bufferevent_setwatermark(u->bev, EV_WRITE, PL_PIPE_LOW, 0);
+        bufferevent_set_max_single_read(u->bev, 64 * 1024);
+        bufferevent_set_max_single_write(u->bev, 64 * 1024);
+        struct timeval ct = {cfg->server.connect_timeout_seconds, 0};
+        bufferevent_set_timeouts(u->bev, &ct, &ct);
+        struct sockaddr_storage ss;
+        socklen_t sl = pl_ip_to_sockaddr(ip, r->port, &ss);
+        r->up = u;
+        r->state = PL_REQ_DIALING;
+        if (bufferevent_socket_connect(u->bev, (struct sockaddr *)&ss, (int)sl) == 0)
+            return;
+        r->up = NULL;
+        pl_upstream_free(u);
+    }
+    if (r->kind == PL_REQ_CONNECT)
+        fail_request(r, 502, "tunnel dial failed");
+    else
+        fail_request(r, 502, "forward proxy fetch failed: upstream connect failed");
+}
+
+static void
+on_connected(struct pl_req *r)
+{
+    struct pl_upstream *u = r->up;
+    int one = 1;
+    evutil_socket_t fd = bufferevent_getfd(u->bev);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    u->connected = true;
+    u->uses = 1;
+    bufferevent_set_timeouts(u->bev, NULL, NULL);
+    if (r->kind == PL_REQ_CONNECT)
+        pl_tunnel_established(r);
+    else
+        start_exchange(r);
+}
+
+/* ---------------------------------------------------------------- request head + body */
+
+static bool
+skip_request_header(struct pl_str name, const struct pl_h1_request *h)
+{
+    static const char *const strip[] = {
+        "Host",
+        "Via",
+        "X-Forwarded-For",
+        "X-Forwarded-Host",
+        "X-Forwarded-Proto",
+        "X-Forwarded-Port",
+        "X-Real-IP",
+        "Forwarded",
+        "X-Pipelock-Agent",
+        "Pipelock-Mediation",
+    };
+    for (size_t i = 0; i < PL_ARRAY_SIZE(strip); i++)
+        if (pl_str_eq_ci_c(name, strip[i]))
+            return true;
+    return pl_h1_is_hop_by_hop(name, h->headers, h->n_headers);
+}
+
+static void
+resp_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pl_req *r = arg;
+    if (r->state == PL_REQ_EXCHANGE && !r->resp_head_sent)
+        fail_request(r, 504, "upstream response timeout");
+}
+
+static void pump_request_body(struct pl_req *r);
+static void handle_upstream_data(struct pl_req *r);
+
+static void
+start_exchange(struct pl_req *r)
+{
+    struct pl_wctx *w = r->c->w;
+    struct pl_upstream *u = r->up;
+    struct pl_buf *b = &w->scratch;
+    const struct pl_h1_request *h = &r->h;
+    int rc = 0;
+    r->state = PL_REQ_EXCHANGE;
+    u->req = r;
+    pl_buf_reset(b);
+    rc |= pl_buf_add_str(b, h->method);
+    rc |= pl_buf_add_ch(b, ' ');
+    rc |= pl_buf_add_str(b, r->url.path_and_query);
+    rc |= pl_buf_add_c(b, " HTTP/1.1\r\nHost: ");
+    rc |= pl_buf_add_str(b, r->url.authority);
+    rc |= pl_buf_add_c(b, "\r\n");
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const struct pl_h1_header *x = &h->headers[i];
+        if (skip_request_header(x->name, h))
+            continue;
+        rc |= pl_buf_add_str(b, x->name);
+        rc |= pl_buf_add_c(b, ": ");
+        rc |= pl_buf_add_str(b, x->value);
+        rc |= pl_buf_add_c(b, "\r\n");
+    }
+    if (h->body == PL_H1_BODY_CHUNKED)
+        rc |= pl_buf_add_c(b, "Transfer-Encoding: chunked\r\n");
+    rc |= pl_buf_add_c(b, "Via: 1.1 pipelock\r\n\r\n");
+    if (rc != 0) {
+        fail_request(r, 431, "request head too large after rewriting");
+        return;
+    }
+    evbuffer_add(bufferevent_get_output(u->bev), b->data, b->len);
+    if (!r->timer)
+        r->timer = evtimer_new(w->w.base, resp_timer_cb, r);
+    if (r->timer) {
+        struct timeval tv = {r->pol->cfg->fetch_proxy.timeout_seconds, 0};
+        evtimer_add(r->timer, &tv);
+    }
+    bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+    pump_request_body(r);
+    /* A pooled connection may already hold a response (it cannot, as idle data closes it),
+     * but bytes may have arrived between connect and now. */
+    if (evbuffer_get_length(bufferevent_get_input(u->bev)) > 0)
+        handle_upstream_data(r);
+}
+
+static void
+pause_client(struct pl_req *r)
+{
+    if (!r->client_paused) {
+        r->client_paused = true;
+        bufferevent_disable(r->c->bev, EV_READ);
+    }
+}
+
+static void
+resume_client(struct pl_req *r)
+{
+    if (r->client_paused) {
+        r->client_paused = false;
+        bufferevent_enable(r->c->bev, EV_READ);
+    }
+}
+
+static int
+add_chunk(struct evbuffer *out, const char *data, size_t len)
+{
+    char hdr[24];
+    size_t n = pl_h1_chunk_header(hdr, len);
+    if (evbuffer_add(out, hdr, n) || evbuffer_add(out, data, len) || evbuffer_add(out, "\r\n", 2))
+        return -ENOMEM;
+    return 0;
+}
+
+static void
+pump_request_body(struct pl_req *r)
+{
+    if (r->req_body_done || !r->up || r->state != PL_REQ_EXCHANGE)
+        return;
+    struct evbuffer *in = bufferevent_get_input(r->c->bev);
+    struct evbuffer *out = bufferevent_get_output(r->up->bev);
+    while (!r->req_body_done) {
+        if (evbuffer_get_length(out) >= PL_PIPE_HIGH) {
+            pause_client(r);
+            return;
+        }
+        size_t avail = evbuffer_get_length(in);
+        if (avail == 0)
+            break;
+        if (r->h.body == PL_H1_BODY_LENGTH) {
+            size_t n = (size_t)PL_MIN((uint64_t)avail, r->req_left);
+            n = PL_MIN(n, (size_t)PL_PIPE_HIGH);
+            evbuffer_remove_buffer(in, out, n);
+            r->req_left -= n;
+            r->bytes_to_upstream += n;
+            if (r->req_left == 0)
+                r->req_body_done = true;
+            continue;
+        }
+        /* chunked */
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        size_t consumed = 0;
+        struct pl_str data = PL_STR_NULL;
+        int rc = pl_h1_chunked_decode(&r->req_chunk, v.iov_base, v.iov_len, &consumed, &data);
+        if (rc < 0) {
+            pl_debug("client %s: bad chunked request body", r->c->peer);
+            r->c->close_after = true;
+            fail_request(r, 400,
+                         rc == -E2BIG ? "chunked request body: limit exceeded"
+                                      : "chunked request body: invalid framing");
+            return;
+        }
+        if (data.len) {
+            add_chunk(out, data.p, data.len);
+            r->bytes_to_upstream += data.len;
+        }
+        evbuffer_drain(in, consumed);
+        if (rc == 1) {
+            evbuffer_add(out, "0\r\n\r\n", 5);
+            r->req_body_done = true;
+        } else if (consumed == 0) {
+            break;
+        }
+    }
+    if (r->req_body_done)
+        resume_client(r);
+}
+
+void
+pl_forward_client_readable(struct pl_req *r)
+{
+    if (r->state == PL_REQ_EXCHANGE && !r->req_body_done)
+        pump_request_body(r);
+    /* Otherwise bytes wait in the client buffer (bounded by its read watermark). */
+}
+
+/* ---------------------------------------------------------------- response */
+
+static void pump_response_body(struct pl_req *r);
+
+static void
+finish_exchange(struct pl_req *r)
+{
+    struct pl_client *c = r->c;
+    struct pl_upstream *u = r->up;
+    struct pl_audit *audit = c->w->proxy->audit;
+    struct pl_audit_event ev;
+    r->resp_done = true;
+    if (r->timer)
+        evtimer_del(r->timer);
+    pl_audit_begin(audit, &ev, PL_AUDIT_INFO, PL_AUDIT_KIND_ALLOWED, "forward_http",
+                   "forward proxy request");
+    if (ev.active) {
+        common_fields(r, &ev.j);
+        pl_json_int(&ev.j, "status_code", r->status);
+        pl_json_uint(&ev.j, "size_bytes", r->bytes_to_client);
+        pl_json_double(&ev.j, "duration_ms", (double)(pl_time_mono_ns() - r->t_start) / 1e6, 3);
+    }
+    pl_audit_emit(audit, &ev);
+
+    bool reusable = u && r->resp && r->resp->keep_alive && r->req_body_done &&
+                    r->resp_body != PL_H1_BODY_UNTIL_EOF &&
+                    evbuffer_get_length(bufferevent_get_input(u->bev)) == 0 &&
+                    evbuffer_get_length(bufferevent_get_output(u->bev)) == 0;
+    r->up = NULL;
+    if (u) {
+        if (reusable)
+            pool_put(u);
+        else
+            pl_upstream_free(u);
+    }
+    resume_client(r);
+    pl_client_request_done(c);
+}
+
+static bool
+skip_response_header(struct pl_str name, const struct pl_h1_response *h)
+{
+    return pl_h1_is_hop_by_hop(name, h->headers, h->n_headers);
+}
+
+static int
+write_response_head(struct pl_req *r, const struct pl_h1_response *resp, bool interim)
+{
+    struct pl_client *c = r->c;
+    struct pl_buf *b = &c->w->scratch;
+    int rc = 0;
+    pl_buf_reset(b);
+    rc |= pl_buf_printf(b, "HTTP/1.1 %d ", resp->status);
+    rc |= pl_buf_add_str(b, resp->reason);
+    rc |= pl_buf_add_c(b, "\r\n");
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        const struct pl_h1_header *x = &resp->headers[i];
+        if (skip_response_header(x->name, resp))
+            continue;
+        rc |= pl_buf_add_str(b, x->name);
+        rc |= pl_buf_add_c(b, ": ");
+        rc |= pl_buf_add_str(b, x->value);
+        rc |= pl_buf_add_c(b, "\r\n");
+    }
+    if (!interim) {
+        if (r->resp_rechunk)
+            rc |= pl_buf_add_c(b, "Transfer-Encoding: chunked\r\n");
+        if (c->close_after || c->w->draining)
+            rc |= pl_buf_add_c(b, "Connection: close\r\n");
+        else if (r->h.minor_version == 0)
+            rc |= pl_buf_add_c(b, "Connection: keep-alive\r\n");
+    }
+    rc |= pl_buf_add_c(b, "\r\n");
+    if (rc != 0)
+        return -E2BIG;
+    evbuffer_add(bufferevent_get_output(c->bev), b->data, b->len);
+    return 0;
+}
+
+static void
+handle_upstream_data(struct pl_req *r)
+{
+    struct pl_upstream *u = r->up;
+    struct pl_wctx *w = r->c->w;
+    struct evbuffer *in = bufferevent_get_input(u->bev);
+    while (!r->resp_head_sent) {
+        size_t len = evbuffer_get_length(in);
+        if (len == 0)
+            return;
+        if (!r->resp) {
+            r->resp = malloc(sizeof(*r->resp));
+            if (!r->resp) {
+                fail_request(r, 502, "out of memory");
+                return;
+            }
+        }
+        size_t n = PL_MIN(len, w->resp_limits.max_head + 1);
+        const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+        struct pl_h1_error err = {0};
+        int rc = pl_h1_parse_response(p, n, &w->resp_limits, r->h.method, &r->rscan, r->resp, &err);
+        if (rc == -EAGAIN)
+            return;
+        if (rc < 0) {
+            char msg[200];
+            snprintf(msg, sizeof(msg), "invalid upstream response: %s",
+                     err.reason ? err.reason : "malformed");
+            r->resp_body = PL_H1_BODY_UNTIL_EOF; /* never pool it */
+            fail_request(r, 502, msg);
+            return;
+        }
+        struct pl_h1_response *resp = r->resp;
+        if (resp->status >= 100 && resp->status < 200) {
+            if (resp->status == 101) {
+                r->resp_body = PL_H1_BODY_UNTIL_EOF;
+                fail_request(r, 502, "upstream switched protocols unexpectedly");
+                return;
+            }
+            /* Interim response: relay to HTTP/1.1 clients, then read the final one. */
+            if (r->h.minor_version >= 1 && write_response_head(r, resp, true) < 0) {
+                fail_request(r, 502, "upstream response head too large");
+                return;
+            }
+            evbuffer_drain(in, (size_t)rc);
+            memset(&r->rscan, 0, sizeof(r->rscan));
+            continue;
+        }
+        r->status = resp->status;
+        r->resp_body = resp->body;
+        r->resp_left = resp->content_length;
+        pl_h1_chunked_init(&r->resp_chunk);
+        bool client11 = r->h.minor_version >= 1;
+        if (resp->body == PL_H1_BODY_CHUNKED || resp->body == PL_H1_BODY_UNTIL_EOF) {
+            if (client11)
+                r->resp_rechunk = true;
+            else
+                r->c->close_after = true; /* HTTP/1.0: the body ends at close */
+        }
+        if (!resp->keep_alive && resp->body == PL_H1_BODY_UNTIL_EOF && !client11)
+            r->c->close_after = true;
+        if (write_response_head(r, resp, false) < 0) {
+            r->resp_body = PL_H1_BODY_UNTIL_EOF;
+            fail_request(r, 502, "upstream response head too large");
+            return;
+        }
+        evbuffer_drain(in, (size_t)rc);
+        r->resp_head_sent = true;
+        if (r->timer)
+            evtimer_del(r->timer);
+        /* Body idle timeout: the upstream must keep sending. */
+        struct timeval idle = {r->pol->cfg->fetch_proxy.timeout_seconds, 0};
+        bufferevent_set_timeouts(u->bev, &idle, NULL);
+        if (resp->body == PL_H1_BODY_NONE ||
+            (resp->body == PL_H1_BODY_LENGTH && resp->content_length == 0)) {
+            finish_exchange(r);
+            return;
+        }
+    }
+    pump_response_body(r);
+}
+
+static void
+pump_response_body(struct pl_req *r)
+{
+    struct pl_upstream *u = r->up;
+    struct evbuffer *in = bufferevent_get_input(u->bev);
+    struct evbuffer *out = bufferevent_get_output(r->c->bev);
+    for (;;) {
+        if (evbuffer_get_length(out) >= PL_PIPE_HIGH) {
+            if (!r->upstream_paused) {
+                r->upstream_paused = true;
+                bufferevent_disable(u->bev, EV_READ);
+            }
+            return;
+        }
+        size_t avail = evbuffer_get_length(in);
+        if (avail == 0)
+            return;
+        switch (r->resp_body) {
+        case PL_H1_BODY_LENGTH: {
+            size_t n = (size_t)PL_MIN((uint64_t)avail, r->resp_left);
+            n = PL_MIN(n, (size_t)PL_PIPE_HIGH);
+            evbuffer_remove_buffer(in, out, n);
+            r->resp_left -= n;
+            r->bytes_to_client += n;
+            if (r->resp_left == 0) {
+                finish_exchange(r);
+                return;
+            }
+            break;
+        }
+        case PL_H1_BODY_UNTIL_EOF: {
+            size_t n = PL_MIN(avail, (size_t)PL_PIPE_HIGH);
+            if (r->resp_rechunk) {
+                struct evbuffer_iovec v;
+                if (evbuffer_peek(in, (ev_ssize_t)n, NULL, &v, 1) < 1)
+                    return;
+                n = PL_MIN(n, v.iov_len);
+                add_chunk(out, v.iov_base, n);
+                evbuffer_drain(in, n);
+            } else {
+                evbuffer_remove_buffer(in, out, n);
+            }
+            r->bytes_to_client += n;
+            break;
+        }
+        case PL_H1_BODY_CHUNKED: {
+            struct evbuffer_iovec v;
+            if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+                return;
+            size_t consumed = 0;
+            struct pl_str data = PL_STR_NULL;
+            int rc = pl_h1_chunked_decode(&r->resp_chunk, v.iov_base, v.iov_len, &consumed, &data);
+            if (rc < 0) {
+                r->resp_body = PL_H1_BODY_UNTIL_EOF;
+                fail_request(r, 502, "invalid chunked response from upstream");
+                return;
+            }
+            if (data.len) {
+                if (r->resp_rechunk)
+                    add_chunk(out, data.p, data.len);
+                else
+                    evbuffer_add(out, data.p, data.len);
+                r->bytes_to_client += data.len;
+            }
+            evbuffer_drain(in, consumed);
+            if (rc == 1) {
+                if (r->resp_rechunk)
+                    evbuffer_add(out, "0\r\n\r\n", 5);
+                finish_exchange(r);
+                return;
+            }
+            if (consumed == 0)
+                return;
+            break;
+        }
+        default:
+            finish_exchange(r);
+            return;
+        }
+    }
+}
+
+void
+pl_forward_client_drained(struct pl_req *r)
+{
+    if (r->state == PL_REQ_EXCHANGE && r->up && r->upstream_paused) {
+        r->upstream_paused = false;
+        bufferevent_enable(r->up->bev, EV_READ);
+        handle_upstream_data(r);
+    }
+}
+
+void
+pl_forward_start(struct pl_req *r)
+{
+    pl_req_resolve_and_dial(r);
+}
+
+/* ---------------------------------------------------------------- upstream callbacks */
+
+static void
+up_read_cb(struct bufferevent *bev, void *arg)
+{
+    struct pl_upstream *u = arg;
+    struct pl_req *r = u->req;
+    if (!r) {
+        /* Idle pooled connection got data: the server is confused or closing; drop it. */
+        (void)bev;
+        pl_upstream_free(u);
+        return;
+    }
+    if (r->kind == PL_REQ_CONNECT) {
+        pl_tunnel_upstream_readable(r);
+        return;
+    }
+    if (r->state == PL_REQ_EXCHANGE)
+        handle_upstream_data(r);
+}
+
+static void
+up_write_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    struct pl_upstream *u = arg;
+    struct pl_req *r = u->req;
+    if (!r)
+        return;
+    if (r->kind == PL_REQ_CONNECT) {
+        pl_tunnel_upstream_drained(r);
+        return;
+    }
+    if (r->state == PL_REQ_EXCHANGE && !r->req_body_done) {
+        resume_client(r);
+        pump_request_body(r);
+    }
+}
+
+static bool
+is_idempotent(struct pl_str m)
+{
+    return pl_str_eq(m, PL_STR("GET")) || pl_str_eq(m, PL_STR("HEAD")) ||
+           pl_str_eq(m, PL_STR("OPTIONS"));
+}
+
+static void
+up_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    struct pl_upstream *u = arg;
+    struct pl_req *r = u->req;
+    if (!r) {
+        pl_upstream_free(u); /* pooled connection closed or timed out */
+        return;
+    }
+    if (what & BEV_EVENT_CONNECTED) {
+        on_connected(r);
+        return;
+    }
+    if (r->state == PL_REQ_DIALING) {
+        /* Connect failed or timed out: try the next checked address. */
+        r->up = NULL;
+        pl_upstream_free(u);
+        dial_next(r);
+        return;
+    }
+    if (r->kind == PL_REQ_CONNECT) {
+        pl_tunnel_upstream_event(r, what);
+        return;
+    }
+    if ((what & BEV_EVENT_EOF) && r->resp_head_sent && r->resp_body == PL_H1_BODY_UNTIL_EOF) {
+        handle_upstream_data(r);
+        if (r->resp_rechunk)
+            evbuffer_add(bufferevent_get_output(r->c->bev), "0\r\n\r\n", 5);
+        else
+            r->c->close_after = true;
+        r->up = NULL;
+        pl_upstream_free(u);
+        finish_exchange(r);
+        return;
+    }
+    if (what & BEV_EVENT_TIMEOUT)
+        fail_request(r, 504, "upstream timeout");
+    else if (u->uses > 1 && !r->no_pool && !r->resp_head_sent && r->h.body == PL_H1_BODY_NONE &&
+             is_idempotent(r->h.method) &&
+             evbuffer_get_length(bufferevent_get_input(u->bev)) == 0) {
+        /* A reused keep-alive connection was closed by the server before it answered (the
+         * race every pooling proxy has): retry an idempotent request once, freshly dialled. */
+        r->up = NULL;
+        pl_upstream_free(u);
+        memset(&r->rscan, 0, sizeof(r->rscan));
+        if (r->timer)
+            evtimer_del(r->timer);
+        r->n_addrs = 0;
+        r->no_pool = true;
+        pl_req_resolve_and_dial(r);
+    } else {
+        fail_request(r, 502, "forward proxy fetch failed: upstream closed the connection");
+    }
+}

@@ -1,2 +1,275 @@
-/* stub: to be implemented */
-typedef int pl_stub_server;
+/*
+ * The daemon: one listening socket per worker (SO_REUSEPORT), the main thread's signal loop, and
+ * graceful drain.
+ */
+#include <event2/dns.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/sock.h"
+#include "proxy/proxy_int.h"
+#include "util/log.h"
+
+#include "pl_build.h"
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
+{
+    (void)l;
+    (void)socklen;
+    pl_client_accept(arg, fd, sa);
+}
+
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    (void)l;
+    (void)arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    /* EMFILE/ENFILE/ENOBUFS: keep running; libevent retries on the next readiness. */
+    pl_warn("accept failed: %s", evutil_socket_error_to_string(e));
+}
+
+static int
+wctx_init(struct pl_proxy *px, struct pl_wctx *w, int id, const struct sockaddr_storage *ss,
+          socklen_t sl, char **ret_err)
+{
+    const struct pl_config *cfg = px->pol->cfg;
+    char msg[400];
+    w->proxy = px;
+    w->listen_fd = -1;
+    w->pol = pl_policy_ref(px->pol);
+    pl_buf_init(&w->scratch, (size_t)cfg->server.max_header_bytes * 2 + 4096);
+    w->req_limits.max_start_line = (size_t)cfg->server.max_request_line;
+    w->req_limits.max_head = (size_t)cfg->server.max_header_bytes;
+    w->req_limits.max_headers = (size_t)cfg->server.max_headers;
+    w->resp_limits.max_start_line = 8192;
+    w->resp_limits.max_head = PL_MAX((size_t)cfg->server.max_header_bytes, 65536);
+    w->resp_limits.max_headers = PL_H1_MAX_HEADERS;
+    int r = pl_worker_init(&w->w, id);
+    if (r < 0) {
+        *ret_err = pl_xstrdup("cannot create event loop");
+        return r;
+    }
+    struct pl_dns_opts dopt = {
+        .resolvers = cfg->dns.resolvers.v,
+        .n_resolvers = cfg->dns.resolvers.n,
+        .timeout_ms = cfg->dns.timeout_ms,
+        .attempts = cfg->dns.attempts,
+    };
+    r = pl_dns_new(w->w.base, &dopt, &w->w.dns, ret_err);
+    if (r < 0)
+        return r;
+    int fd = pl_sock_listen(ss, sl, true, 4096);
+    if (fd < 0) {
+        snprintf(msg, sizeof(msg), "cannot listen on %s: %s", px->listen_text, strerror(-fd));
+        *ret_err = pl_xstrdup(msg);
+        return fd;
+    }
+    w->listen_fd = fd;
+    w->listener = evconnlistener_new(w->w.base, accept_cb, w,
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+    if (!w->listener) {
+        close(fd);
+        *ret_err = pl_xstrdup("cannot create listener");
+        return -ENOMEM;
+    }
+    evconnlistener_set_error_cb(w->listener, accept_error_cb);
+    return 0;
+}
+
+static void
+wctx_done(struct pl_wctx *w)
+{
+    while (w->clients)
+        pl_client_free(w->clients);
+    pl_pool_done(&w->pool);
+    if (w->listener) {
+        evconnlistener_free(w->listener);
+        w->listener = NULL;
+    }
+    pl_worker_done(&w->w);
+    pl_buf_done(&w->scratch);
+    pl_policy_unref(w->pol);
+    w->pol = NULL;
+}
+
+int
+pl_proxy_new(struct pl_config *cfg, struct pl_audit *audit, struct pl_proxy **ret, char **ret_err)
+{
+    char msg[400];
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    struct pl_proxy *px = calloc(1, sizeof(*px));
+    if (!px) {
+        pl_config_free(cfg);
+        return -ENOMEM;
+    }
+    int r = pl_policy_new(cfg, &px->pol);
+    if (r < 0) {
+        free(px);
+        return r;
+    }
+    cfg = px->pol->cfg;
+    px->audit = audit;
+    snprintf(px->listen_text, sizeof(px->listen_text), "%s", cfg->fetch_proxy.listen);
+    if (pl_sock_parse_addr(cfg->fetch_proxy.listen, &ss, &sl) < 0) {
+        snprintf(msg, sizeof(msg), "invalid listen address \"%s\"", cfg->fetch_proxy.listen);
+        *ret_err = pl_xstrdup(msg);
+        r = -EINVAL;
+        goto fail;
+    }
+    r = pl_sock_probe_free(&ss, sl);
+    if (r < 0) {
+        snprintf(msg, sizeof(msg), "cannot listen on %s: %s", px->listen_text, strerror(-r));
+        *ret_err = pl_xstrdup(msg);
+        goto fail;
+    }
+    r = pl_worker_global_init();
+    if (r < 0) {
+        *ret_err = pl_xstrdup("libevent has no thread support");
+        goto fail;
+    }
+    px->n_workers = cfg->server.workers > 0 ? cfg->server.workers : pl_worker_ncpu();
+    px->workers = calloc((size_t)px->n_workers, sizeof(*px->workers));
+    if (!px->workers) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    for (int i = 0; i < px->n_workers; i++) {
+        r = wctx_init(px, &px->workers[i], i, &ss, sl, ret_err);
+        if (r < 0)
+            goto fail;
+    }
+    *ret = px;
+    return 0;
+fail:
+    pl_proxy_free(px);
+    return r;
+}
+
+void
+pl_proxy_free(struct pl_proxy *px)
+{
+    if (!px)
+        return;
+    for (int i = 0; px->workers && i < px->n_workers; i++)
+        if (px->workers[i].proxy)
+            wctx_done(&px->workers[i]);
+    free(px->workers);
+    if (px->main_base)
+        event_base_free(px->main_base);
+    pl_policy_unref(px->pol);
+    free(px);
+}
+
+/* ------------------------------------------------------------------ drain */
+
+static void
+main_worker_drained(void *arg)
+{
+    struct pl_proxy *px = arg;
+    if (atomic_fetch_sub(&px->live_workers, 1) == 1)
+        event_base_loopbreak(px->main_base);
+}
+
+void
+pl_server_worker_drained(struct pl_wctx *w)
+{
+    if (!w->draining || w->n_clients != 0 || w->listen_fd == -2)
+        return;
+    w->listen_fd = -2; /* reported once */
+    struct pl_worker mainw = {.base = w->proxy->main_base};
+    pl_worker_post(&mainw, main_worker_drained, w->proxy);
+}
+
+static void
+worker_begin_drain(void *arg)
+{
+    struct pl_wctx *w = arg;
+    w->draining = true;
+    if (w->listener) {
+        evconnlistener_free(w->listener);
+        w->listener = NULL;
+    }
+    pl_pool_done(&w->pool);
+    pl_client_drain_idle(w);
+    pl_server_worker_drained(w);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct pl_proxy *px = arg;
+    if (px->draining) {
+        pl_info("second signal: stopping now");
+        event_base_loopbreak(px->main_base);
+        return;
+    }
+    px->draining = true;
+    pl_info("received %s, draining connections (up to %d s)", sig == SIGINT ? "SIGINT" : "SIGTERM",
+            px->pol->cfg->server.drain_seconds);
+    atomic_store(&px->live_workers, px->n_workers);
+    for (int i = 0; i < px->n_workers; i++)
+        pl_worker_post(&px->workers[i].w, worker_begin_drain, &px->workers[i]);
+    struct timeval tv = {px->pol->cfg->server.drain_seconds, 0};
+    event_base_loopexit(px->main_base, &tv);
+}
+
+static void
+log_lifecycle(struct pl_proxy *px, bool start, const char *reason)
+{
+    struct pl_audit_event ev;
+    const struct pl_config *cfg = px->pol->cfg;
+    pl_audit_begin(px->audit, &ev, PL_AUDIT_INFO, PL_AUDIT_KIND_OTHER,
+                   start ? "startup" : "shutdown",
+                   start ? "pipelock started" : "pipelock stopping");
+    if (ev.active) {
+        if (start) {
+            pl_json_cstr(&ev.j, "listen", cfg->fetch_proxy.listen);
+            pl_json_cstr(&ev.j, "mode", pl_mode_name(cfg->mode));
+            pl_json_cstr(&ev.j, "version", PL_VERSION);
+            pl_json_cstr(&ev.j, "config_hash", cfg->hash);
+        } else {
+            pl_json_cstr(&ev.j, "reason", reason);
+        }
+    }
+    pl_audit_emit(px->audit, &ev);
+}
+
+int
+pl_proxy_run(struct pl_proxy *px)
+{
+    struct event *sigs[2] = {NULL, NULL};
+    int r = 0;
+    signal(SIGPIPE, SIG_IGN);
+    px->main_base = event_base_new();
+    if (!px->main_base)
+        return -ENOMEM;
+    sigs[0] = evsignal_new(px->main_base, SIGTERM, signal_cb, px);
+    sigs[1] = evsignal_new(px->main_base, SIGINT, signal_cb, px);
+    if (!sigs[0] || !sigs[1] || evsignal_add(sigs[0], NULL) || evsignal_add(sigs[1], NULL)) {
+        r = -ENOMEM;
+        goto out;
+    }
+    for (int i = 0; i < px->n_workers; i++) {
+        r = pl_worker_start(&px->workers[i].w);
+        if (r < 0)
+            goto stop;
+    }
+    log_lifecycle(px, true, NULL);
+    event_base_loop(px->main_base, EVLOOP_NO_EXIT_ON_EMPTY);
+stop:
+    for (int i = 0; i < px->n_workers; i++)
+        pl_worker_stop(&px->workers[i].w);
+    for (int i = 0; i < px->n_workers; i++)
+        pl_worker_join(&px->workers[i].w);
+    log_lifecycle(px, false, px->draining ? "signal" : "error");
+out:
+    for (int i = 0; i < 2; i++)
+        if (sigs[i])
+            event_free(sigs[i]);
+    return r;
+}

@@ -9,8 +9,8 @@ struct pl_arena_block;
 struct pl_arena {
     struct pl_arena_block *head; /* owned list of blocks */
     size_t block_size;
-    size_t total;                /* bytes handed out */
-    size_t max;                  /* 0 = unlimited */
+    size_t total; /* bytes handed out */
+    size_t max;   /* 0 = unlimited */
 };
 
 void pl_arena_init(struct pl_arena *a, size_t block_size, size_t max);

@@ -10,9 +10,9 @@ struct pl_str {
     size_t len;
 };
 
-#define PL_STR(lit) ((struct pl_str){(lit), sizeof(lit) - 1})
-#define PL_STR_NULL ((struct pl_str){NULL, 0})
-#define PL_STR_FMT "%.*s"
+#define PL_STR(lit)   ((struct pl_str){(lit), sizeof(lit) - 1})
+#define PL_STR_NULL   ((struct pl_str){NULL, 0})
+#define PL_STR_FMT    "%.*s"
 #define PL_STR_ARG(s) (int)(s).len, (s).p
 
 static inline struct pl_str

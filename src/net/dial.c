@@ -1,2 +1,0 @@
-/* stub: to be implemented */
-typedef int pl_stub_dial;

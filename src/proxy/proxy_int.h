@@ -1,0 +1,205 @@
+/* Internal structures of the proxy layer (shared by server.c, conn.c, forward.c, ...). */
+#ifndef PL_PROXY_PROXY_INT_H
+#define PL_PROXY_PROXY_INT_H
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <stdatomic.h>
+
+#include "http/h1.h"
+#include "http/url.h"
+#include "net/dns.h"
+#include "net/worker.h"
+#include "obs/audit.h"
+#include "proxy/policy_check.h"
+#include "proxy/proxy.h"
+#include "util/buf.h"
+
+/* Stop reading a source when the sink holds this much unsent data; resume below LOW. */
+#define PL_PIPE_HIGH    (256 * 1024)
+#define PL_PIPE_LOW     (64 * 1024)
+#define PL_POOL_BUCKETS 256
+#define PL_HOST_MAX     256
+
+struct pl_wctx;
+struct pl_client;
+struct pl_req;
+
+struct pl_upstream {
+    struct pl_wctx *w;         /* borrowed */
+    struct bufferevent *bev;   /* owned */
+    struct pl_req *req;        /* borrowed: the request using it; NULL while pooled */
+    char key[PL_HOST_MAX + 8]; /* "host:port" */
+    struct pl_ip ip;           /* the checked address it is connected to */
+    uint16_t port;
+    struct pl_upstream *pnext; /* pool bucket links */
+    struct pl_upstream *pprev;
+    unsigned bucket;
+    bool pooled;
+    bool connected;
+    unsigned uses;
+};
+
+struct pl_pool {
+    struct pl_upstream *buckets[PL_POOL_BUCKETS];
+    size_t idle;
+};
+
+enum pl_req_state {
+    PL_REQ_RESOLVE = 1, /* waiting for DNS */
+    PL_REQ_DIALING,     /* waiting for the upstream TCP connect */
+    PL_REQ_EXCHANGE,    /* sending the request, waiting for/streaming the response */
+    PL_REQ_TUNNEL,      /* CONNECT established: relaying bytes */
+    PL_REQ_DONE,        /* response complete, waiting for the client output to drain */
+};
+
+enum pl_req_kind {
+    PL_REQ_FORWARD = 1,
+    PL_REQ_CONNECT,
+};
+
+struct pl_req {
+    struct pl_client *c;   /* borrowed: owner */
+    struct pl_policy *pol; /* ref */
+    enum pl_req_kind kind;
+    enum pl_req_state state;
+    char id[24]; /* "req-N" */
+    uint64_t t_start;
+    char *head; /* owned copy of the request head; slices below point into it */
+    size_t head_len;
+    struct pl_h1_request h;
+    struct pl_url url;
+    char host[PL_HOST_MAX]; /* normalised host name or canonical IP text */
+    uint16_t port;
+    bool host_is_ip;
+    struct pl_ip addrs[PL_DNS_MAX_ADDRS];
+    size_t n_addrs;
+    size_t next_addr;
+    struct evdns_getaddrinfo_request *dns; /* pending lookup */
+    bool dns_sync; /* inside pl_dns_resolve(): the callback may run synchronously */
+    bool dns_done;
+    int dns_err;
+    bool no_pool;           /* retrying after a pooled connection failed: dial fresh */
+    struct pl_upstream *up; /* owned while attached */
+    struct event *timer;    /* owned: response-head deadline / tunnel idle+max timer */
+
+    /* request body (client → upstream) */
+    bool req_body_done;
+    uint64_t req_left;
+    struct pl_h1_chunked req_chunk;
+    bool client_paused; /* client reads disabled for backpressure */
+
+    /* response (upstream → client) */
+    struct pl_h1_scan rscan;
+    struct pl_h1_response *resp; /* owned, allocated when parsing starts */
+    bool resp_head_sent;
+    bool resp_done;
+    enum pl_h1_body resp_body;
+    uint64_t resp_left;
+    struct pl_h1_chunked resp_chunk;
+    bool resp_rechunk; /* we chunk-encode the body towards the client */
+    bool upstream_paused;
+    int status;
+    uint64_t bytes_to_client;
+    uint64_t bytes_to_upstream;
+
+    /* tunnel */
+    uint64_t tunnel_last_ns;
+    uint64_t tunnel_deadline_ns;
+    bool client_eof, upstream_eof;
+    bool client_shut, upstream_shut;
+};
+
+enum pl_client_state {
+    PL_CLIENT_HEAD = 1, /* waiting for / parsing a request head */
+    PL_CLIENT_BUSY,     /* a request is in flight */
+    PL_CLIENT_CLOSING,  /* flushing output, then close */
+};
+
+struct pl_client {
+    struct pl_wctx *w;       /* borrowed */
+    struct bufferevent *bev; /* owned */
+    struct pl_client *prev, *next;
+    enum pl_client_state state;
+    struct event *timer; /* owned: head / keep-alive deadline */
+    struct pl_h1_scan scan;
+    struct pl_req *req; /* owned: current request */
+    char peer[64];      /* client IP text */
+    unsigned n_requests;
+    bool close_after; /* close once the current response is sent */
+    bool timer_is_keepalive;
+};
+
+struct pl_wctx {
+    struct pl_proxy *proxy;          /* borrowed */
+    struct pl_worker w;              /* base + dns */
+    struct evconnlistener *listener; /* owned */
+    int listen_fd;
+    struct pl_policy *pol;     /* ref: policy for new requests */
+    struct pl_client *clients; /* list of live client connections */
+    size_t n_clients;
+    struct pl_pool pool;
+    struct pl_buf scratch; /* head building */
+    struct pl_h1_limits req_limits;
+    struct pl_h1_limits resp_limits;
+    bool draining;
+};
+
+struct pl_proxy {
+    struct pl_config *cfg_view; /* borrowed from the initial policy, for listen/worker count */
+    struct pl_policy *pol;      /* ref */
+    struct pl_audit *audit;     /* borrowed */
+    struct pl_wctx *workers;    /* owned array */
+    int n_workers;
+    char listen_text[128];
+    atomic_int n_connections;
+    atomic_int n_tunnels;
+    atomic_uint_fast64_t next_request_id;
+    atomic_int live_workers;      /* workers that have not finished draining */
+    struct event_base *main_base; /* owned: signals */
+    bool draining;
+};
+
+/* conn.c */
+void pl_client_accept(struct pl_wctx *w, evutil_socket_t fd, const struct sockaddr *sa);
+void pl_client_free(struct pl_client *c);
+/* Send a complete local response and finish the request (status line, headers, body).
+ * close: add "Connection: close" and close after the write. extra_headers may be NULL
+ * ("Name: value\r\n" lines). */
+void pl_client_respond(struct pl_client *c, int status, const char *content_type,
+                       const char *extra_headers, const char *body, size_t body_len, bool close);
+/* The current request is finished; continue with the next one or close. */
+void pl_client_request_done(struct pl_client *c);
+void pl_client_drain_idle(struct pl_wctx *w);
+const char *pl_status_text(int status);
+
+/* forward.c */
+void pl_forward_start(struct pl_req *r);
+void pl_req_free(struct pl_req *r);
+void pl_upstream_free(struct pl_upstream *u);
+void pl_pool_done(struct pl_pool *p);
+void pl_forward_client_readable(struct pl_req *r);
+void pl_forward_client_drained(struct pl_req *r);
+/* Log a block and answer it; for CONNECT the body is "CONNECT blocked: ...". */
+void pl_req_block(struct pl_req *r, const struct pl_verdict *v);
+/* Resolve (or use the literal) then call connect_cb-style continuation. */
+void pl_req_resolve_and_dial(struct pl_req *r);
+
+/* tunnel.c */
+void pl_tunnel_established(struct pl_req *r);
+void pl_tunnel_upstream_readable(struct pl_req *r);
+void pl_tunnel_upstream_drained(struct pl_req *r);
+void pl_tunnel_upstream_event(struct pl_req *r, short what);
+void pl_tunnel_client_readable(struct pl_req *r);
+void pl_tunnel_client_drained(struct pl_req *r);
+void pl_tunnel_client_event(struct pl_req *r, short what);
+
+/* server.c */
+void pl_server_worker_drained(struct pl_wctx *w);
+
+/* local.c */
+void pl_local_handle(struct pl_client *c, struct pl_req *r);
+
+#endif
