@@ -154,7 +154,7 @@ common_fields(struct pl_req *r, struct pl_json *j)
     log_target(r, j);
     pl_json_cstr(j, "client_ip", r->c->peer);
     pl_json_cstr(j, "request_id", r->id);
-    pl_json_cstr(j, "agent", "anonymous");
+    pl_json_cstr(j, "agent", r->agent);
 }
 
 void
@@ -403,8 +403,9 @@ resp_timer_cb(evutil_socket_t fd, short what, void *arg)
         fail_request(r, 504, "upstream response timeout");
 }
 
-static void pump_request_body(struct pl_req *r);
-static void handle_upstream_data(struct pl_req *r);
+/* These return 0 while the request lives on, -1 when it was finished (and freed). */
+static int pump_request_body(struct pl_req *r);
+static int handle_upstream_data(struct pl_req *r);
 
 static void
 start_exchange(struct pl_req *r)
@@ -447,11 +448,11 @@ start_exchange(struct pl_req *r)
         evtimer_add(r->timer, &tv);
     }
     bufferevent_enable(u->bev, EV_READ | EV_WRITE);
-    pump_request_body(r);
-    /* A pooled connection may already hold a response (it cannot, as idle data closes it),
-     * but bytes may have arrived between connect and now. */
+    if (pump_request_body(r) < 0)
+        return;
+    /* Bytes may have arrived between connect and now. */
     if (evbuffer_get_length(bufferevent_get_input(u->bev)) > 0)
-        handle_upstream_data(r);
+        (void)handle_upstream_data(r);
 }
 
 static void
@@ -482,17 +483,17 @@ add_chunk(struct evbuffer *out, const char *data, size_t len)
     return 0;
 }
 
-static void
+static int
 pump_request_body(struct pl_req *r)
 {
     if (r->req_body_done || !r->up || r->state != PL_REQ_EXCHANGE)
-        return;
+        return 0;
     struct evbuffer *in = bufferevent_get_input(r->c->bev);
     struct evbuffer *out = bufferevent_get_output(r->up->bev);
     while (!r->req_body_done) {
         if (evbuffer_get_length(out) >= PL_PIPE_HIGH) {
             pause_client(r);
-            return;
+            return 0;
         }
         size_t avail = evbuffer_get_length(in);
         if (avail == 0)
@@ -520,7 +521,7 @@ pump_request_body(struct pl_req *r)
             fail_request(r, 400,
                          rc == -E2BIG ? "chunked request body: limit exceeded"
                                       : "chunked request body: invalid framing");
-            return;
+            return -1;
         }
         if (data.len) {
             add_chunk(out, data.p, data.len);
@@ -536,19 +537,20 @@ pump_request_body(struct pl_req *r)
     }
     if (r->req_body_done)
         resume_client(r);
+    return 0;
 }
 
 void
 pl_forward_client_readable(struct pl_req *r)
 {
     if (r->state == PL_REQ_EXCHANGE && !r->req_body_done)
-        pump_request_body(r);
+        (void)pump_request_body(r);
     /* Otherwise bytes wait in the client buffer (bounded by its read watermark). */
 }
 
 /* ---------------------------------------------------------------- response */
 
-static void pump_response_body(struct pl_req *r);
+static int pump_response_body(struct pl_req *r);
 
 static void
 finish_exchange(struct pl_req *r)
@@ -625,7 +627,7 @@ write_response_head(struct pl_req *r, const struct pl_h1_response *resp, bool in
     return 0;
 }
 
-static void
+static int
 handle_upstream_data(struct pl_req *r)
 {
     struct pl_upstream *u = r->up;
@@ -634,12 +636,12 @@ handle_upstream_data(struct pl_req *r)
     while (!r->resp_head_sent) {
         size_t len = evbuffer_get_length(in);
         if (len == 0)
-            return;
+            return 0;
         if (!r->resp) {
             r->resp = malloc(sizeof(*r->resp));
             if (!r->resp) {
                 fail_request(r, 502, "out of memory");
-                return;
+                return -1;
             }
         }
         size_t n = PL_MIN(len, w->resp_limits.max_head + 1);
@@ -647,26 +649,26 @@ handle_upstream_data(struct pl_req *r)
         struct pl_h1_error err = {0};
         int rc = pl_h1_parse_response(p, n, &w->resp_limits, r->h.method, &r->rscan, r->resp, &err);
         if (rc == -EAGAIN)
-            return;
+            return 0;
         if (rc < 0) {
             char msg[200];
             snprintf(msg, sizeof(msg), "invalid upstream response: %s",
                      err.reason ? err.reason : "malformed");
             r->resp_body = PL_H1_BODY_UNTIL_EOF; /* never pool it */
             fail_request(r, 502, msg);
-            return;
+            return -1;
         }
         struct pl_h1_response *resp = r->resp;
         if (resp->status >= 100 && resp->status < 200) {
             if (resp->status == 101) {
                 r->resp_body = PL_H1_BODY_UNTIL_EOF;
                 fail_request(r, 502, "upstream switched protocols unexpectedly");
-                return;
+                return -1;
             }
             /* Interim response: relay to HTTP/1.1 clients, then read the final one. */
             if (r->h.minor_version >= 1 && write_response_head(r, resp, true) < 0) {
                 fail_request(r, 502, "upstream response head too large");
-                return;
+                return -1;
             }
             evbuffer_drain(in, (size_t)rc);
             memset(&r->rscan, 0, sizeof(r->rscan));
@@ -688,7 +690,7 @@ handle_upstream_data(struct pl_req *r)
         if (write_response_head(r, resp, false) < 0) {
             r->resp_body = PL_H1_BODY_UNTIL_EOF;
             fail_request(r, 502, "upstream response head too large");
-            return;
+            return -1;
         }
         evbuffer_drain(in, (size_t)rc);
         r->resp_head_sent = true;
@@ -700,13 +702,13 @@ handle_upstream_data(struct pl_req *r)
         if (resp->body == PL_H1_BODY_NONE ||
             (resp->body == PL_H1_BODY_LENGTH && resp->content_length == 0)) {
             finish_exchange(r);
-            return;
+            return -1;
         }
     }
-    pump_response_body(r);
+    return pump_response_body(r);
 }
 
-static void
+static int
 pump_response_body(struct pl_req *r)
 {
     struct pl_upstream *u = r->up;
@@ -718,11 +720,11 @@ pump_response_body(struct pl_req *r)
                 r->upstream_paused = true;
                 bufferevent_disable(u->bev, EV_READ);
             }
-            return;
+            return 0;
         }
         size_t avail = evbuffer_get_length(in);
         if (avail == 0)
-            return;
+            return 0;
         switch (r->resp_body) {
         case PL_H1_BODY_LENGTH: {
             size_t n = (size_t)PL_MIN((uint64_t)avail, r->resp_left);
@@ -732,7 +734,7 @@ pump_response_body(struct pl_req *r)
             r->bytes_to_client += n;
             if (r->resp_left == 0) {
                 finish_exchange(r);
-                return;
+                return -1;
             }
             break;
         }
@@ -741,7 +743,7 @@ pump_response_body(struct pl_req *r)
             if (r->resp_rechunk) {
                 struct evbuffer_iovec v;
                 if (evbuffer_peek(in, (ev_ssize_t)n, NULL, &v, 1) < 1)
-                    return;
+                    return 0;
                 n = PL_MIN(n, v.iov_len);
                 add_chunk(out, v.iov_base, n);
                 evbuffer_drain(in, n);
@@ -754,14 +756,14 @@ pump_response_body(struct pl_req *r)
         case PL_H1_BODY_CHUNKED: {
             struct evbuffer_iovec v;
             if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-                return;
+                return 0;
             size_t consumed = 0;
             struct pl_str data = PL_STR_NULL;
             int rc = pl_h1_chunked_decode(&r->resp_chunk, v.iov_base, v.iov_len, &consumed, &data);
             if (rc < 0) {
                 r->resp_body = PL_H1_BODY_UNTIL_EOF;
                 fail_request(r, 502, "invalid chunked response from upstream");
-                return;
+                return -1;
             }
             if (data.len) {
                 if (r->resp_rechunk)
@@ -775,15 +777,15 @@ pump_response_body(struct pl_req *r)
                 if (r->resp_rechunk)
                     evbuffer_add(out, "0\r\n\r\n", 5);
                 finish_exchange(r);
-                return;
+                return -1;
             }
             if (consumed == 0)
-                return;
+                return 0;
             break;
         }
         default:
             finish_exchange(r);
-            return;
+            return -1;
         }
     }
 }
@@ -794,7 +796,7 @@ pl_forward_client_drained(struct pl_req *r)
     if (r->state == PL_REQ_EXCHANGE && r->up && r->upstream_paused) {
         r->upstream_paused = false;
         bufferevent_enable(r->up->bev, EV_READ);
-        handle_upstream_data(r);
+        (void)handle_upstream_data(r);
     }
 }
 
@@ -822,7 +824,7 @@ up_read_cb(struct bufferevent *bev, void *arg)
         return;
     }
     if (r->state == PL_REQ_EXCHANGE)
-        handle_upstream_data(r);
+        (void)handle_upstream_data(r);
 }
 
 static void
@@ -839,7 +841,7 @@ up_write_cb(struct bufferevent *bev, void *arg)
     }
     if (r->state == PL_REQ_EXCHANGE && !r->req_body_done) {
         resume_client(r);
-        pump_request_body(r);
+        (void)pump_request_body(r);
     }
 }
 
@@ -876,7 +878,17 @@ up_event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if ((what & BEV_EVENT_EOF) && r->resp_head_sent && r->resp_body == PL_H1_BODY_UNTIL_EOF) {
-        handle_upstream_data(r);
+        /* Flush what is buffered, ignoring backpressure: the source is gone. */
+        struct evbuffer *in = bufferevent_get_input(u->bev);
+        size_t n = evbuffer_get_length(in);
+        if (n && r->resp_rechunk) {
+            const char *p = (const char *)evbuffer_pullup(in, -1);
+            if (p)
+                add_chunk(bufferevent_get_output(r->c->bev), p, n);
+        } else if (n) {
+            evbuffer_add_buffer(bufferevent_get_output(r->c->bev), in);
+        }
+        r->bytes_to_client += n;
         if (r->resp_rechunk)
             evbuffer_add(bufferevent_get_output(r->c->bev), "0\r\n\r\n", 5);
         else

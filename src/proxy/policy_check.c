@@ -97,9 +97,8 @@ static const char HINT_PARSER[] = "The request target could not be parsed as a v
 static bool
 ip_blocked(const struct pl_cidr_list *set, const struct pl_config *cfg, const struct pl_ip *ip)
 {
-    if (pl_cidr_list_contains(&cfg->ssrf_ip_allowlist, ip))
-        return false;
-    return pl_ip_is_internal(ip, set, NULL);
+    /* The allowlist also applies to embedded IPv4 (NAT64, 6to4, ...) inside the classifier. */
+    return pl_ip_is_internal(ip, set, &cfg->ssrf_ip_allowlist);
 }
 
 int

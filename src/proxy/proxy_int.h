@@ -66,6 +66,7 @@ struct pl_req {
     enum pl_req_kind kind;
     enum pl_req_state state;
     char id[24]; /* "req-N" */
+    char agent[65]; /* resolved agent identity, "anonymous" when none */
     uint64_t t_start;
     char *head; /* owned copy of the request head; slices below point into it */
     size_t head_len;

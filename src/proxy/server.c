@@ -82,6 +82,8 @@ wctx_init(struct pl_proxy *px, struct pl_wctx *w, int id, const struct sockaddr_
 static void
 wctx_done(struct pl_wctx *w)
 {
+    /* Final teardown (loops stopped): nothing may be posted to the main loop any more. */
+    w->draining = false;
     while (w->clients)
         pl_client_free(w->clients);
     pl_pool_done(&w->pool);

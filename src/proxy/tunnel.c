@@ -19,7 +19,7 @@ tunnel_finish(struct pl_req *r, const char *why)
         pl_json_str(&ev.j, "target", r->h.target);
         pl_json_cstr(&ev.j, "client_ip", c->peer);
         pl_json_cstr(&ev.j, "request_id", r->id);
-        pl_json_cstr(&ev.j, "agent", "anonymous");
+        pl_json_cstr(&ev.j, "agent", r->agent);
         pl_json_uint(&ev.j, "total_bytes", r->bytes_to_client + r->bytes_to_upstream);
         pl_json_double(&ev.j, "duration_ms", (double)(pl_time_mono_ns() - r->t_start) / 1e6, 3);
         pl_json_cstr(&ev.j, "reason", why);
@@ -123,7 +123,7 @@ pl_tunnel_established(struct pl_req *r)
         pl_json_str(&ev.j, "target", r->h.target);
         pl_json_cstr(&ev.j, "client_ip", c->peer);
         pl_json_cstr(&ev.j, "request_id", r->id);
-        pl_json_cstr(&ev.j, "agent", "anonymous");
+        pl_json_cstr(&ev.j, "agent", r->agent);
     }
     pl_audit_emit(px->audit, &ev);
 
