@@ -42,7 +42,8 @@ integration: all
 # Whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, no recovery.
 asan: test-deps
 	[ -f $(ASAN_BUILD)/build.ninja ] || CC=clang $(MESON) setup $(ASAN_BUILD) \
-	    --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	    --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+	    -Dc_args=-fno-sanitize-recover=all
 	ninja -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
@@ -52,7 +53,7 @@ asan: test-deps
 # libFuzzer builds (clang). `make fuzz` runs each target for FUZZ_SECONDS.
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang $(MESON) setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true \
-	    -Db_sanitize=address,undefined -Db_lundef=false
+	    -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all
 
 fuzz: test-deps $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)

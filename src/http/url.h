@@ -16,35 +16,43 @@ enum pl_url_scheme {
 };
 
 struct pl_url {
-    struct pl_str scheme;    /* as written, e.g. "HTTP" */
+    struct pl_str scheme; /* as written, e.g. "HTTP" */
     enum pl_url_scheme scheme_id;
-    struct pl_str userinfo;  /* without '@'; empty if absent */
+    struct pl_str userinfo; /* without '@'; empty if absent */
     bool has_userinfo;
-    struct pl_str host;      /* reg-name or IP literal; IPv6 without brackets, zone kept */
-    bool host_is_ipv6;       /* was written in brackets */
-    uint16_t port;           /* explicit port, or the scheme default (80/443) */
+    struct pl_str host; /* reg-name or IP literal; IPv6 without brackets, zone kept */
+    bool host_is_ipv6;  /* was written in brackets */
+    uint16_t port;      /* explicit port, or the scheme default (80/443) */
     bool has_port;
     struct pl_str authority; /* raw authority as written (between "//" and path) */
     struct pl_str path;      /* starts with '/' or empty */
     struct pl_str query;     /* without '?'; empty if absent */
     bool has_query;
-    struct pl_str fragment;  /* without '#' */
+    struct pl_str fragment;       /* without '#' */
     struct pl_str path_and_query; /* origin-form to send upstream ("/" if path empty) */
 };
 
 /*
  * Parse an absolute URI ("scheme://authority[/path][?query][#frag]"). Rejects: missing or
  * non-alpha-start scheme, missing "//", empty host, invalid characters (controls, space, DEL,
- * '\\', non-ASCII bytes in the authority), bad port (non-digit, > 65535, empty after ':'),
- * unterminated '[' or invalid IPv6 in brackets, bytes that are neither unreserved, reserved,
- * '%' nor sub-delims in path/query, and malformed percent escapes. Returns 0 or -EINVAL.
+ * '\\', non-ASCII bytes in the authority), bad port (non-digit, more than 5 digits, > 65535,
+ * empty after ':'; 0 is accepted and left to policy), unterminated '[' or invalid IPv6 in
+ * brackets (checked with inet_pton after removing an RFC 6874 "%25zone"; a bare "%zone" and
+ * IPvFuture are rejected), more than one '@', bytes that are neither unreserved, reserved,
+ * '%' nor sub-delims in path/query, and malformed percent escapes. '[' and ']' are accepted in
+ * path and query (clients send "a[]=1" raw). An empty path with a query ("http://h?q") is
+ * rejected because its origin-form "/?q" cannot be a slice of the input. Percent escapes in
+ * a reg-name host are rejected (a policy on names must see the name; RFC 3986 allows them but
+ * HTTP clients do not send them). Userinfo is accepted and exposed (has_userinfo) for the
+ * caller to refuse. Slices point into in. Returns 0 or -EINVAL (*ret untouched).
  */
 int pl_url_parse(struct pl_str in, struct pl_url *ret);
 
 /*
  * Parse an authority ("host[:port]", "[v6][:port]"), as used by CONNECT targets and the Host
  * header. require_port: CONNECT requires an explicit port; otherwise default_port is used when
- * absent. Userinfo is rejected. Returns 0 or -EINVAL.
+ * absent. Userinfo is rejected; host and port rules as for pl_url_parse. Any output pointer may
+ * be NULL; *ret_host points into in. Returns 0 or -EINVAL (outputs untouched).
  */
 int pl_url_parse_authority(struct pl_str in, bool require_port, uint16_t default_port,
                            struct pl_str *ret_host, uint16_t *ret_port, bool *ret_is_ipv6);
@@ -54,14 +62,17 @@ uint16_t pl_url_default_port(enum pl_url_scheme s);
 
 /*
  * True when a Host header value names the same authority as the absolute-form URL: hosts
- * compared case-insensitively with one trailing dot ignored, ports compared after defaults.
+ * compared case-insensitively with one trailing dot ignored, ports compared after defaults
+ * (the URL scheme's default for a Host without port), IPv6 only matching IPv6. A Host value
+ * that is not a valid authority (empty, userinfo, bad port) never matches.
  */
 bool pl_url_host_matches(const struct pl_url *u, struct pl_str host_header);
 
 /*
- * Normalise a host name for policy checks into buf: lower-case, one trailing dot removed.
- * Returns the length or -E2BIG if it does not fit, -EINVAL if it contains bytes that are not
- * allowed in a host (anything outside [A-Za-z0-9.-_~!$&'()*+,;=%:] for names).
+ * Normalise a host name for policy checks into buf: lower-case, one trailing dot removed,
+ * NUL-terminated. Returns the length or -E2BIG if it does not fit (length + 1 > size), -EINVAL
+ * if it is empty (after the dot) or contains bytes that are not allowed in a host (anything
+ * outside A-Z a-z 0-9 and . - _ ~ ! $ & ' ( ) * + , ; = % :). Percent escapes are not decoded.
  */
 int pl_url_host_normalize(struct pl_str host, char *buf, size_t size);
 

@@ -36,6 +36,9 @@ pl_arena_done(struct pl_arena *a)
 void *
 pl_arena_alloc(struct pl_arena *a, size_t n)
 {
+    /* Reject sizes whose rounding or block header would wrap to a small allocation. */
+    if (n > SIZE_MAX - sizeof(struct pl_arena_block) - 15)
+        return NULL;
     n = (n + 15) & ~(size_t)15;
     if (n == 0)
         n = 16;

@@ -40,7 +40,7 @@ reserve(struct pl_buf *b, size_t extra)
         return 0;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
-        cap *= 2;
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     char *p = realloc(b->data, cap);
     if (!p)
         return -ENOMEM;
@@ -52,11 +52,18 @@ reserve(struct pl_buf *b, size_t extra)
 int
 pl_buf_add(struct pl_buf *b, const void *p, size_t n)
 {
+    /* p may point into b itself; reserve() can move the data, so keep an offset. */
+    const char *src = p;
+    uintptr_t at = (uintptr_t)src, base = (uintptr_t)b->data;
+    bool inside = b->data && at >= base && at < base + b->cap;
+    size_t off = inside ? (size_t)(at - base) : 0;
     int r = reserve(b, n);
     if (r < 0)
         return r;
+    if (inside)
+        src = b->data + off;
     if (n)
-        memcpy(b->data + b->len, p, n);
+        memcpy(b->data + b->len, src, n);
     b->len += n;
     b->data[b->len] = '\0';
     return 0;

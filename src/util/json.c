@@ -114,7 +114,7 @@ utf8_len(const unsigned char *s, size_t n)
     if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
         (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
-    /* Unicode line/paragraph separators and C1 controls are escaped by the caller path. */
+    /* C1 controls and U+2028/U+2029 are valid here; pl_json_escape() escapes them. */
     return len;
 }
 
@@ -157,7 +157,14 @@ pl_json_escape(struct pl_buf *out, struct pl_str s)
             size_t n = utf8_len(p + i, s.len - i);
             /* C1 controls (U+0080..U+009F) are two bytes 0xc2 0x80..0x9f: escape them. */
             bool c1 = n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0;
-            if (n == 0 || c1) {
+            /* U+2028/U+2029 end a line for JavaScript and many log viewers. */
+            bool sep = n == 3 && p[i] == 0xe2 && p[i + 1] == 0x80 &&
+                       (p[i + 2] == 0xa8 || p[i + 2] == 0xa9);
+            if (sep) {
+                char e[6] = {'\\', 'u', '2', '0', '2', p[i + 2] == 0xa8 ? '8' : '9'};
+                r = pl_buf_add(out, e, 6);
+                i += 3;
+            } else if (n == 0 || c1) {
                 unsigned v = n == 0 ? c : p[i + 1];
                 char e[6] = {'\\', 'u', '0', '0', hex[v >> 4], hex[v & 15]};
                 r = pl_buf_add(out, e, 6);

@@ -122,7 +122,8 @@ pl_str_to_u64(struct pl_str s, uint64_t max, uint64_t *ret)
         unsigned d = (unsigned char)s.p[i] - '0';
         if (d > 9)
             return -EINVAL;
-        if (v > (max - d) / 10)
+        /* d > max first: otherwise max - d wraps and a small max lets any digit through. */
+        if (d > max || v > (max - d) / 10)
             return -ERANGE;
         v = v * 10 + d;
     }
