@@ -255,12 +255,14 @@ start_pipelock() {
     local d="$TMP/pipelock"
     mkdir -p "$d"
     rm -f "$d/pipelock-audit.log"
-    # The committed config, with logging.file pointed into the temp directory.
-    sed "s|^\(  file:\).*|\1 $d/pipelock-audit.log|" "$PIPELOCK_CONFIG_SRC" >"$d/pipelock-bench.yaml"
+    # The committed config, with logging.file pointed into the temp directory and
+    # server.workers set to BENCH_WORKERS.
+    sed -e "s|^\(  file:\).*|\1 $d/pipelock-audit.log|" \
+        -e "s|^\(  workers:\).*|\1 $BENCH_WORKERS|" "$PIPELOCK_CONFIG_SRC" >"$d/pipelock-bench.yaml"
     start_bg "$d/pipelock.log" "$PIPELOCK_BIN" run --config "$d/pipelock-bench.yaml" \
         --listen "127.0.0.1:$PIPELOCK_PORT"
     SERVER_PID=$BG_PID
-    CMD[pipelock]="$PIPELOCK_BIN run --config bench/pipelock-bench.yaml --listen 127.0.0.1:$PIPELOCK_PORT    # copy with logging.file: \$TMP/pipelock/pipelock-audit.log"
+    CMD[pipelock]="$PIPELOCK_BIN run --config bench/pipelock-bench.yaml --listen 127.0.0.1:$PIPELOCK_PORT    # copy with logging.file: \$TMP/pipelock/pipelock-audit.log, server.workers: $BENCH_WORKERS"
     if ! wait_ready pipelock "$PIPELOCK_PORT" "$SERVER_PID" 10; then
         tail -n 20 "$d/pipelock.log" >&2
         return 1

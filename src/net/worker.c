@@ -25,7 +25,12 @@ pl_worker_init(struct pl_worker *w, int id)
     w->dns = NULL;
     w->base = event_base_new_with_config(ec);
     event_config_free(ec);
-    return w->base ? 0 : -ENOMEM;
+    if (!w->base)
+        return -ENOMEM;
+    /* Priorities: 0 urgent, 1 default, 2 end-of-iteration work (batched writes). */
+    if (event_base_priority_init(w->base, 3) < 0)
+        return -ENOMEM;
+    return 0;
 }
 
 static void *

@@ -85,6 +85,83 @@ pl_audit_begin(struct pl_audit *a, struct pl_audit_event *ev, enum pl_audit_leve
     pl_json_cstr(&ev->j, "message", message);
 }
 
+static void
+write_all(struct pl_audit *a, const char *data, size_t len)
+{
+    pthread_mutex_lock(&a->lock);
+    for (int i = 0; i < 2; i++) {
+        if (a->fds[i] < 0)
+            continue;
+        const char *p = data;
+        size_t left = len;
+        while (left > 0) {
+            ssize_t w = write(a->fds[i], p, left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            p += w;
+            left -= (size_t)w;
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+#define BATCH_MAX (64 * 1024)
+
+static _Thread_local struct pl_audit_batch *thread_batch;
+
+void
+pl_audit_batch_init(struct pl_audit_batch *b, struct pl_audit *a)
+{
+    b->a = a;
+    b->buf = NULL;
+    b->len = b->cap = 0;
+}
+
+void
+pl_audit_batch_flush(struct pl_audit_batch *b)
+{
+    if (b->len && b->a)
+        write_all(b->a, b->buf, b->len);
+    b->len = 0;
+}
+
+void
+pl_audit_batch_done(struct pl_audit_batch *b)
+{
+    if (!b)
+        return;
+    pl_audit_batch_flush(b);
+    free(b->buf);
+    b->buf = NULL;
+    b->cap = 0;
+}
+
+void
+pl_audit_use_batch(struct pl_audit_batch *b)
+{
+    thread_batch = b;
+}
+
+static bool
+batch_add(struct pl_audit_batch *b, const char *p, size_t n)
+{
+    if (b->len + n > BATCH_MAX)
+        pl_audit_batch_flush(b);
+    if (n > BATCH_MAX)
+        return false;
+    if (!b->buf) {
+        b->buf = malloc(BATCH_MAX);
+        if (!b->buf)
+            return false;
+        b->cap = BATCH_MAX;
+    }
+    memcpy(b->buf + b->len, p, n);
+    b->len += n;
+    return true;
+}
+
 void
 pl_audit_emit(struct pl_audit *a, struct pl_audit_event *ev)
 {
@@ -94,23 +171,9 @@ pl_audit_emit(struct pl_audit *a, struct pl_audit_event *ev)
     }
     pl_json_obj_end(&ev->j);
     if (pl_json_error(&ev->j) == 0 && pl_buf_add_ch(&ev->buf, '\n') == 0) {
-        pthread_mutex_lock(&a->lock);
-        for (int i = 0; i < 2; i++) {
-            if (a->fds[i] < 0)
-                continue;
-            const char *p = ev->buf.data;
-            size_t left = ev->buf.len;
-            while (left > 0) {
-                ssize_t w = write(a->fds[i], p, left);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0)
-                    break;
-                p += w;
-                left -= (size_t)w;
-            }
-        }
-        pthread_mutex_unlock(&a->lock);
+        struct pl_audit_batch *b = thread_batch;
+        if (!b || b->a != a || !batch_add(b, ev->buf.data, ev->buf.len))
+            write_all(a, ev->buf.data, ev->buf.len);
     }
     pl_buf_done(&ev->buf);
 }

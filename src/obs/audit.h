@@ -48,6 +48,26 @@ void pl_audit_begin(struct pl_audit *a, struct pl_audit_event *ev, enum pl_audit
 /* Finish the line and write it with one write(2) per destination; frees the event buffer. */
 void pl_audit_emit(struct pl_audit *a, struct pl_audit_event *ev);
 
+/*
+ * Per-thread batching: a worker thread that calls pl_audit_use_batch() has its lines appended
+ * to b and written by pl_audit_batch_flush() (once per event-loop iteration and on a short
+ * timer), instead of one write(2) per event. Lines stay whole and in order per thread.
+ */
+struct pl_audit_batch {
+    struct pl_audit *a; /* borrowed */
+    char *buf;          /* owned */
+    size_t len;
+    size_t cap;
+};
+
+void pl_audit_batch_init(struct pl_audit_batch *b, struct pl_audit *a);
+/* Write out everything buffered. Safe to call from any thread that owns b. */
+void pl_audit_batch_flush(struct pl_audit_batch *b);
+/* Flush and free the buffer. */
+void pl_audit_batch_done(struct pl_audit_batch *b);
+/* Route this thread's events for b->a through b (NULL: write directly again). */
+void pl_audit_use_batch(struct pl_audit_batch *b);
+
 /* MITRE ATT&CK technique id for a scanner name (reference §7.1), or NULL. */
 const char *pl_audit_mitre(const char *scanner);
 

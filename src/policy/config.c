@@ -1204,39 +1204,36 @@ pl_config_load_buffer(const char *name, const char *data, size_t len, struct pl_
 int
 pl_config_load_file(const char *path, struct pl_config **ret_cfg, char **ret_err)
 {
-    char *data = NULL, *dir = NULL;
+    char *data = NULL, *dir = NULL, *msg = NULL;
     size_t len = 0;
     FILE *f = NULL;
-    int r;
+    int r, w = 0;
 
     f = fopen(path, "rb");
     if (!f) {
         r = -errno;
-        goto fail_io;
+        w = asprintf(&msg, "%s: cannot read config file: %s", path, strerror(-r));
+        goto out;
     }
     data = pl_xmalloc(PL_YTREE_MAX_INPUT + 1);
     len = fread(data, 1, PL_YTREE_MAX_INPUT + 1, f);
     if (ferror(f)) {
-        r = -errno;
-        if (r == 0)
-            r = -EIO;
-        goto fail_io;
+        r = errno ? -errno : -EIO;
+        w = asprintf(&msg, "%s: cannot read config file: %s", path, strerror(-r));
+        goto out;
     }
     if (len > PL_YTREE_MAX_INPUT) {
         r = -E2BIG;
-        if (asprintf(ret_err, "%s: configuration file too large (limit %d bytes)", path,
-                     PL_YTREE_MAX_INPUT) < 0)
-            *ret_err = pl_xstrdup("configuration file too large");
+        w = asprintf(&msg, "%s: configuration file too large (limit %d bytes)", path,
+                     PL_YTREE_MAX_INPUT);
         goto out;
     }
     const char *slash = strrchr(path, '/');
     dir = slash ? pl_xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : pl_xstrdup(".");
     r = load_common(path, dir, data, len, ret_cfg, ret_err);
-    goto out;
-fail_io:
-    if (asprintf(ret_err, "%s: cannot read config file: %s", path, strerror(-r)) < 0)
-        *ret_err = pl_xstrdup("cannot read config file");
 out:
+    if (r < 0 && (msg || w < 0))
+        *ret_err = w < 0 ? pl_xstrdup("cannot read config file") : msg;
     if (f)
         fclose(f);
     free(data);

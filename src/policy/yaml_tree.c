@@ -546,8 +546,7 @@ pl_ytree_parse(const char *name, const char *data, size_t len, struct pl_ytree *
     }
     fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg pcfg = {
-        .flags =
-            FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 | FYPCF_JSON_NONE | FYPCF_DISABLE_RECYCLING,
+        .flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 | FYPCF_JSON_NONE,
         .diag = diag,
     };
     p = fy_parser_create(&pcfg);

@@ -13,9 +13,9 @@
 #include "util/log.h"
 #include "util/time.h"
 
-static void client_read_cb(struct bufferevent *bev, void *arg);
-static void client_write_cb(struct bufferevent *bev, void *arg);
-static void client_event_cb(struct bufferevent *bev, short what, void *arg);
+static void client_read_cb(struct pl_conn *bev, void *arg);
+static void client_write_cb(struct pl_conn *bev, void *arg);
+static void client_event_cb(struct pl_conn *bev, short what, void *arg);
 static void client_timer_cb(evutil_socket_t fd, short what, void *arg);
 
 const char *
@@ -91,7 +91,7 @@ pl_client_accept(struct pl_wctx *w, evutil_socket_t fd, const struct sockaddr *s
         goto fail;
     c->w = w;
     c->state = PL_CLIENT_HEAD;
-    c->bev = bufferevent_socket_new(w->w.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->bev = pl_conn_new(&w->loop, fd);
     if (!c->bev)
         goto fail;
     c->timer = evtimer_new(w->w.base, client_timer_cb, c);
@@ -102,15 +102,13 @@ pl_client_accept(struct pl_wctx *w, evutil_socket_t fd, const struct sockaddr *s
     pl_ip_unmap(&ip);
     pl_ip_format(&ip, c->peer, sizeof(c->peer));
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
+    pl_conn_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
     size_t high = PL_MAX((size_t)PL_PIPE_HIGH, w->req_limits.max_head + 1);
-    bufferevent_setwatermark(c->bev, EV_READ, 0, high);
-    bufferevent_setwatermark(c->bev, EV_WRITE, PL_PIPE_LOW, 0);
-    bufferevent_set_max_single_read(c->bev, 64 * 1024);
-    bufferevent_set_max_single_write(c->bev, 64 * 1024);
-    struct timeval wt = {cfg->server.keepalive_timeout_seconds, 0};
-    bufferevent_set_timeouts(c->bev, NULL, &wt);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    pl_conn_set_read_high(c->bev, high);
+    pl_conn_set_write_low(c->bev, PL_PIPE_LOW);
+    /* A client that stops reading its response is dropped after the keep-alive timeout. */
+    pl_conn_set_timeouts(c->bev, 0, cfg->server.keepalive_timeout_seconds);
+    pl_conn_enable_read(c->bev);
     c->next = w->clients;
     if (w->clients)
         w->clients->prev = c;
@@ -121,7 +119,7 @@ pl_client_accept(struct pl_wctx *w, evutil_socket_t fd, const struct sockaddr *s
 fail:
     if (c) {
         if (c->bev)
-            bufferevent_free(c->bev);
+            pl_conn_free(c->bev);
         else
             close(fd);
         if (c->timer)
@@ -154,7 +152,7 @@ pl_client_free(struct pl_client *c)
     w->n_clients--;
     if (c->timer)
         event_free(c->timer);
-    bufferevent_free(c->bev);
+    pl_conn_free(c->bev);
     free(c);
     atomic_fetch_sub(&w->proxy->n_connections, 1);
     worker_maybe_drained(w);
@@ -165,15 +163,15 @@ start_closing(struct pl_client *c)
 {
     c->state = PL_CLIENT_CLOSING;
     evtimer_del(c->timer);
-    bufferevent_disable(c->bev, EV_READ);
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    pl_conn_disable_read(c->bev);
+    struct evbuffer *out = pl_conn_output(c->bev);
     if (evbuffer_get_length(out) == 0) {
         pl_client_free(c);
         return;
     }
     /* Wake when everything has been written, then close. Shut down our sending side once the
      * response is out so the client sees EOF even if it keeps the socket open. */
-    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    pl_conn_set_write_low(c->bev, 0);
 }
 
 static void
@@ -214,7 +212,7 @@ void
 pl_client_respond(struct pl_client *c, int status, const char *content_type,
                   const char *extra_headers, const char *body, size_t body_len, bool close)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer *out = pl_conn_output(c->bev);
     if (close || c->w->draining)
         c->close_after = true;
     evbuffer_add_printf(out,
@@ -250,14 +248,30 @@ pl_client_request_done(struct pl_client *c)
     }
     c->state = PL_CLIENT_HEAD;
     memset(&c->scan, 0, sizeof(c->scan));
-    bufferevent_enable(c->bev, EV_READ);
-    if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+    pl_conn_enable_read(c->bev);
+    if (evbuffer_get_length(pl_conn_input(c->bev)) > 0) {
         arm_timer(c, c->w->pol->cfg->server.header_timeout_seconds, false);
         /* Pipelined bytes are already buffered: parse them from the loop, not recursively. */
-        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+        pl_conn_trigger_read(c->bev);
     } else {
         arm_timer(c, c->w->pol->cfg->server.keepalive_timeout_seconds, true);
     }
+}
+
+/* "req-N" without printf (hot path). */
+static void
+format_request_id(char *out, uint64_t n)
+{
+    char digits[24];
+    int k = 0;
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    memcpy(out, "req-", 4);
+    for (int i = 0; i < k; i++)
+        out[4 + i] = digits[k - 1 - i];
+    out[4 + k] = '\0';
 }
 
 static void
@@ -273,7 +287,7 @@ static void
 try_parse(struct pl_client *c)
 {
     struct pl_wctx *w = c->w;
-    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer *in = pl_conn_input(c->bev);
     size_t len = evbuffer_get_length(in);
     if (len == 0)
         return;
@@ -285,9 +299,13 @@ try_parse(struct pl_client *c)
         reject_unparsed(c, 500, "out of memory");
         return;
     }
-    static __thread struct pl_h1_request h;
+    if (!w->spare && !(w->spare = pl_req_alloc(w))) {
+        reject_unparsed(c, 503, "out of memory");
+        return;
+    }
+    struct pl_h1_request *h = &w->spare->h;
     struct pl_h1_error err = {0};
-    int rc = pl_h1_parse_request(p, n, &w->req_limits, &c->scan, &h, &err);
+    int rc = pl_h1_parse_request(p, n, &w->req_limits, &c->scan, h, &err);
     if (rc == -EAGAIN)
         return;
     if (rc < 0) {
@@ -298,16 +316,14 @@ try_parse(struct pl_client *c)
         return;
     }
     size_t head_len = (size_t)rc;
-    struct pl_req *r = calloc(1, sizeof(*r));
     char *head = malloc(head_len);
-    if (!r || !head) {
-        free(r);
-        free(head);
+    if (!head) {
         reject_unparsed(c, 503, "out of memory");
         return;
     }
+    struct pl_req *r = w->spare;
+    w->spare = NULL;
     memcpy(head, p, head_len);
-    r->h = h;
     rebase(&r->h.method, p, head);
     rebase(&r->h.target, p, head);
     for (size_t i = 0; i < r->h.n_headers; i++) {
@@ -320,8 +336,7 @@ try_parse(struct pl_client *c)
     r->c = c;
     r->pol = pl_policy_ref(w->pol);
     r->t_start = pl_time_mono_ns();
-    snprintf(r->id, sizeof(r->id), "req-%llu",
-             (unsigned long long)atomic_fetch_add(&w->proxy->next_request_id, 1) + 1);
+    format_request_id(r->id, atomic_fetch_add(&w->proxy->next_request_id, 1) + 1);
     r->req_body_done = r->h.body == PL_H1_BODY_NONE;
     r->req_left = r->h.content_length;
     if (r->h.body == PL_H1_BODY_LENGTH && r->req_left == 0)
@@ -478,7 +493,7 @@ dispatch(struct pl_client *c, struct pl_req *r)
 }
 
 static void
-client_read_cb(struct bufferevent *bev, void *arg)
+client_read_cb(struct pl_conn *bev, void *arg)
 {
     (void)bev;
     struct pl_client *c = arg;
@@ -495,18 +510,17 @@ client_read_cb(struct bufferevent *bev, void *arg)
             pl_forward_client_readable(c->req);
         break;
     case PL_CLIENT_CLOSING:
-        evbuffer_drain(bufferevent_get_input(c->bev),
-                       evbuffer_get_length(bufferevent_get_input(c->bev)));
+        evbuffer_drain(pl_conn_input(c->bev), evbuffer_get_length(pl_conn_input(c->bev)));
         break;
     }
 }
 
 static void
-client_write_cb(struct bufferevent *bev, void *arg)
+client_write_cb(struct pl_conn *bev, void *arg)
 {
     struct pl_client *c = arg;
     if (c->state == PL_CLIENT_CLOSING) {
-        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        if (evbuffer_get_length(pl_conn_output(bev)) == 0)
             pl_client_free(c);
         return;
     }
@@ -519,7 +533,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-client_event_cb(struct bufferevent *bev, short what, void *arg)
+client_event_cb(struct pl_conn *bev, short what, void *arg)
 {
     (void)bev;
     struct pl_client *c = arg;
@@ -528,8 +542,8 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
         pl_tunnel_client_event(c->req, what);
         return;
     }
-    if ((what & BEV_EVENT_EOF) && c->state == PL_CLIENT_HEAD &&
-        evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+    if ((what & PL_CONN_EOF) && c->state == PL_CLIENT_HEAD &&
+        evbuffer_get_length(pl_conn_input(c->bev)) > 0) {
         /* EOF in the middle of a head: nothing can complete it. */
         pl_debug("client %s: EOF inside a request head", c->peer);
     }
@@ -544,12 +558,11 @@ client_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct pl_client *c = arg;
     if (c->state != PL_CLIENT_HEAD)
         return;
-    if (c->timer_is_keepalive || evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+    if (c->timer_is_keepalive || evbuffer_get_length(pl_conn_input(c->bev)) == 0) {
         pl_client_free(c);
         return;
     }
-    evbuffer_drain(bufferevent_get_input(c->bev),
-                   evbuffer_get_length(bufferevent_get_input(c->bev)));
+    evbuffer_drain(pl_conn_input(c->bev), evbuffer_get_length(pl_conn_input(c->bev)));
     reject_unparsed(c, 408, "request head not received in time");
 }
 
@@ -567,7 +580,7 @@ pl_client_drain_idle(struct pl_wctx *w)
     struct pl_client *c = w->clients;
     while (c) {
         struct pl_client *next = c->next;
-        if (c->state == PL_CLIENT_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+        if (c->state == PL_CLIENT_HEAD && evbuffer_get_length(pl_conn_input(c->bev)) == 0)
             pl_client_free(c);
         else
             c->close_after = true;

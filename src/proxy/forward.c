@@ -11,9 +11,9 @@
 #include "util/log.h"
 #include "util/time.h"
 
-static void up_read_cb(struct bufferevent *bev, void *arg);
-static void up_write_cb(struct bufferevent *bev, void *arg);
-static void up_event_cb(struct bufferevent *bev, short what, void *arg);
+static void up_read_cb(struct pl_conn *bev, void *arg);
+static void up_write_cb(struct pl_conn *bev, void *arg);
+static void up_event_cb(struct pl_conn *bev, short what, void *arg);
 static void start_exchange(struct pl_req *r);
 static void dial_next(struct pl_req *r);
 
@@ -52,7 +52,7 @@ pl_upstream_free(struct pl_upstream *u)
         return;
     pool_unlink(u);
     if (u->bev)
-        bufferevent_free(u->bev);
+        pl_conn_free(u->bev);
     free(u);
 }
 
@@ -88,9 +88,8 @@ pool_put(struct pl_upstream *u)
     u->pooled = true;
     w->pool.idle++;
     /* While idle, any byte or EOF from the server means the connection is unusable. */
-    struct timeval idle = {cfg->server.upstream_idle_seconds, 0};
-    bufferevent_set_timeouts(u->bev, &idle, NULL);
-    bufferevent_enable(u->bev, EV_READ);
+    pl_conn_set_timeouts(u->bev, cfg->server.upstream_idle_seconds, 0);
+    pl_conn_enable_read(u->bev);
 }
 
 static struct pl_upstream *
@@ -113,6 +112,45 @@ pool_get(struct pl_wctx *w, const char *key, const struct pl_policy *pol, struct
 
 /* ---------------------------------------------------------------- request lifecycle */
 
+#define REQ_FREE_MAX 256
+
+struct pl_req *
+pl_req_alloc(struct pl_wctx *w)
+{
+    struct pl_req *r = w->free_reqs;
+    struct pl_h1_response *resp = NULL;
+    if (r) {
+        w->free_reqs = r->next_free;
+        w->n_free_reqs--;
+        resp = r->resp;
+    } else {
+        r = malloc(sizeof(*r));
+        if (!r)
+            return NULL;
+    }
+    /* The parsed head (several KiB) is always fully written by the parser: zero the rest. */
+    memset(r, 0, offsetof(struct pl_req, resp));
+    r->resp = resp;
+    return r;
+}
+
+void
+pl_req_pool_done(struct pl_wctx *w)
+{
+    while (w->free_reqs) {
+        struct pl_req *r = w->free_reqs;
+        w->free_reqs = r->next_free;
+        free(r->resp);
+        free(r);
+    }
+    w->n_free_reqs = 0;
+    if (w->spare) {
+        free(w->spare->resp);
+        free(w->spare);
+        w->spare = NULL;
+    }
+}
+
 void
 pl_req_free(struct pl_req *r)
 {
@@ -132,9 +170,16 @@ pl_req_free(struct pl_req *r)
     if (r->kind == PL_REQ_CONNECT && r->state == PL_REQ_TUNNEL)
         atomic_fetch_sub(&r->c->w->proxy->n_tunnels, 1);
     pl_policy_unref(r->pol);
-    free(r->resp);
     free(r->head);
-    free(r);
+    struct pl_wctx *w = r->c->w;
+    if (w->n_free_reqs < REQ_FREE_MAX) {
+        r->next_free = w->free_reqs;
+        w->free_reqs = r;
+        w->n_free_reqs++;
+    } else {
+        free(r->resp);
+        free(r);
+    }
 }
 
 static void
@@ -289,7 +334,7 @@ pl_req_resolve_and_dial(struct pl_req *r)
             u->req = r;
             u->uses++;
             r->up = u;
-            bufferevent_set_timeouts(u->bev, NULL, NULL);
+            pl_conn_set_timeouts(u->bev, 0, 0);
             start_exchange(r);
             return;
         }
@@ -326,24 +371,20 @@ dial_next(struct pl_req *r)
         u->ip = *ip;
         u->port = r->port;
         snprintf(u->key, sizeof(u->key), "%s:%u", r->host, r->port);
-        u->bev = bufferevent_socket_new(w->w.base, -1, BEV_OPT_CLOSE_ON_FREE);
+        u->bev = pl_conn_new(&w->loop, -1);
         if (!u->bev) {
             free(u);
             break;
         }
-        bufferevent_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, u);
-        bufferevent_setwatermark(u->bev, EV_READ, 0,
-                                 PL_MAX((size_t)PL_PIPE_HIGH, w->resp_limits.max_head + 1));
-        bufferevent_setwatermark(u->bev, EV_WRITE, PL_PIPE_LOW, 0);
-        bufferevent_set_max_single_read(u->bev, 64 * 1024);
-        bufferevent_set_max_single_write(u->bev, 64 * 1024);
-        struct timeval ct = {cfg->server.connect_timeout_seconds, 0};
-        bufferevent_set_timeouts(u->bev, &ct, &ct);
+        pl_conn_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, u);
+        pl_conn_set_read_high(u->bev, PL_MAX((size_t)PL_PIPE_HIGH, w->resp_limits.max_head + 1));
+        pl_conn_set_write_low(u->bev, PL_PIPE_LOW);
         struct sockaddr_storage ss;
         socklen_t sl = pl_ip_to_sockaddr(ip, r->port, &ss);
         r->up = u;
         r->state = PL_REQ_DIALING;
-        if (bufferevent_socket_connect(u->bev, (struct sockaddr *)&ss, (int)sl) == 0)
+        if (pl_conn_connect(u->bev, (struct sockaddr *)&ss, sl,
+                            cfg->server.connect_timeout_seconds) == 0)
             return;
         r->up = NULL;
         pl_upstream_free(u);
@@ -359,11 +400,10 @@ on_connected(struct pl_req *r)
 {
     struct pl_upstream *u = r->up;
     int one = 1;
-    evutil_socket_t fd = bufferevent_getfd(u->bev);
+    evutil_socket_t fd = pl_conn_fd(u->bev);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     u->connected = true;
     u->uses = 1;
-    bufferevent_set_timeouts(u->bev, NULL, NULL);
     if (r->kind == PL_REQ_CONNECT)
         pl_tunnel_established(r);
     else
@@ -440,18 +480,18 @@ start_exchange(struct pl_req *r)
         fail_request(r, 431, "request head too large after rewriting");
         return;
     }
-    evbuffer_add(bufferevent_get_output(u->bev), b->data, b->len);
+    evbuffer_add(pl_conn_output(u->bev), b->data, b->len);
     if (!r->timer)
         r->timer = evtimer_new(w->w.base, resp_timer_cb, r);
     if (r->timer) {
         struct timeval tv = {r->pol->cfg->fetch_proxy.timeout_seconds, 0};
         evtimer_add(r->timer, &tv);
     }
-    bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+    pl_conn_enable_read(u->bev);
     if (pump_request_body(r) < 0)
         return;
     /* Bytes may have arrived between connect and now. */
-    if (evbuffer_get_length(bufferevent_get_input(u->bev)) > 0)
+    if (evbuffer_get_length(pl_conn_input(u->bev)) > 0)
         (void)handle_upstream_data(r);
 }
 
@@ -460,7 +500,7 @@ pause_client(struct pl_req *r)
 {
     if (!r->client_paused) {
         r->client_paused = true;
-        bufferevent_disable(r->c->bev, EV_READ);
+        pl_conn_disable_read(r->c->bev);
     }
 }
 
@@ -469,7 +509,7 @@ resume_client(struct pl_req *r)
 {
     if (r->client_paused) {
         r->client_paused = false;
-        bufferevent_enable(r->c->bev, EV_READ);
+        pl_conn_enable_read(r->c->bev);
     }
 }
 
@@ -488,8 +528,8 @@ pump_request_body(struct pl_req *r)
 {
     if (r->req_body_done || !r->up || r->state != PL_REQ_EXCHANGE)
         return 0;
-    struct evbuffer *in = bufferevent_get_input(r->c->bev);
-    struct evbuffer *out = bufferevent_get_output(r->up->bev);
+    struct evbuffer *in = pl_conn_input(r->c->bev);
+    struct evbuffer *out = pl_conn_output(r->up->bev);
     while (!r->req_body_done) {
         if (evbuffer_get_length(out) >= PL_PIPE_HIGH) {
             pause_client(r);
@@ -516,11 +556,17 @@ pump_request_body(struct pl_req *r)
         struct pl_str data = PL_STR_NULL;
         int rc = pl_h1_chunked_decode(&r->req_chunk, v.iov_base, v.iov_len, &consumed, &data);
         if (rc < 0) {
-            pl_debug("client %s: bad chunked request body", r->c->peer);
+            struct pl_verdict bv = {.blocked = true, .status = 400, .scanner = "parser"};
+            snprintf(bv.reason, sizeof(bv.reason), "%s",
+                     rc == -E2BIG ? "chunked request body: limit exceeded"
+                                  : "chunked request body: invalid framing");
             r->c->close_after = true;
-            fail_request(r, 400,
-                         rc == -E2BIG ? "chunked request body: limit exceeded"
-                                      : "chunked request body: invalid framing");
+            if (r->resp_head_sent) {
+                fail_request(r, 400, bv.reason);
+                return -1;
+            }
+            /* The origin saw a truncated request on a connection we now close. */
+            pl_req_block(r, &bv);
             return -1;
         }
         if (data.len) {
@@ -574,8 +620,8 @@ finish_exchange(struct pl_req *r)
 
     bool reusable = u && r->resp && r->resp->keep_alive && r->req_body_done &&
                     r->resp_body != PL_H1_BODY_UNTIL_EOF &&
-                    evbuffer_get_length(bufferevent_get_input(u->bev)) == 0 &&
-                    evbuffer_get_length(bufferevent_get_output(u->bev)) == 0;
+                    evbuffer_get_length(pl_conn_input(u->bev)) == 0 &&
+                    evbuffer_get_length(pl_conn_output(u->bev)) == 0;
     r->up = NULL;
     if (u) {
         if (reusable)
@@ -600,7 +646,11 @@ write_response_head(struct pl_req *r, const struct pl_h1_response *resp, bool in
     struct pl_buf *b = &c->w->scratch;
     int rc = 0;
     pl_buf_reset(b);
-    rc |= pl_buf_printf(b, "HTTP/1.1 %d ", resp->status);
+    char sl[13] = "HTTP/1.1 000 ";
+    sl[9] = (char)('0' + resp->status / 100 % 10);
+    sl[10] = (char)('0' + resp->status / 10 % 10);
+    sl[11] = (char)('0' + resp->status % 10);
+    rc |= pl_buf_add(b, sl, sizeof(sl));
     rc |= pl_buf_add_str(b, resp->reason);
     rc |= pl_buf_add_c(b, "\r\n");
     for (size_t i = 0; i < resp->n_headers; i++) {
@@ -623,7 +673,7 @@ write_response_head(struct pl_req *r, const struct pl_h1_response *resp, bool in
     rc |= pl_buf_add_c(b, "\r\n");
     if (rc != 0)
         return -E2BIG;
-    evbuffer_add(bufferevent_get_output(c->bev), b->data, b->len);
+    evbuffer_add(pl_conn_output(c->bev), b->data, b->len);
     return 0;
 }
 
@@ -632,7 +682,7 @@ handle_upstream_data(struct pl_req *r)
 {
     struct pl_upstream *u = r->up;
     struct pl_wctx *w = r->c->w;
-    struct evbuffer *in = bufferevent_get_input(u->bev);
+    struct evbuffer *in = pl_conn_input(u->bev);
     while (!r->resp_head_sent) {
         size_t len = evbuffer_get_length(in);
         if (len == 0)
@@ -697,8 +747,7 @@ handle_upstream_data(struct pl_req *r)
         if (r->timer)
             evtimer_del(r->timer);
         /* Body idle timeout: the upstream must keep sending. */
-        struct timeval idle = {r->pol->cfg->fetch_proxy.timeout_seconds, 0};
-        bufferevent_set_timeouts(u->bev, &idle, NULL);
+        pl_conn_set_timeouts(u->bev, r->pol->cfg->fetch_proxy.timeout_seconds, 0);
         if (resp->body == PL_H1_BODY_NONE ||
             (resp->body == PL_H1_BODY_LENGTH && resp->content_length == 0)) {
             finish_exchange(r);
@@ -712,13 +761,13 @@ static int
 pump_response_body(struct pl_req *r)
 {
     struct pl_upstream *u = r->up;
-    struct evbuffer *in = bufferevent_get_input(u->bev);
-    struct evbuffer *out = bufferevent_get_output(r->c->bev);
+    struct evbuffer *in = pl_conn_input(u->bev);
+    struct evbuffer *out = pl_conn_output(r->c->bev);
     for (;;) {
         if (evbuffer_get_length(out) >= PL_PIPE_HIGH) {
             if (!r->upstream_paused) {
                 r->upstream_paused = true;
-                bufferevent_disable(u->bev, EV_READ);
+                pl_conn_disable_read(u->bev);
             }
             return 0;
         }
@@ -795,7 +844,7 @@ pl_forward_client_drained(struct pl_req *r)
 {
     if (r->state == PL_REQ_EXCHANGE && r->up && r->upstream_paused) {
         r->upstream_paused = false;
-        bufferevent_enable(r->up->bev, EV_READ);
+        pl_conn_enable_read(r->up->bev);
         (void)handle_upstream_data(r);
     }
 }
@@ -809,7 +858,7 @@ pl_forward_start(struct pl_req *r)
 /* ---------------------------------------------------------------- upstream callbacks */
 
 static void
-up_read_cb(struct bufferevent *bev, void *arg)
+up_read_cb(struct pl_conn *bev, void *arg)
 {
     struct pl_upstream *u = arg;
     struct pl_req *r = u->req;
@@ -828,7 +877,7 @@ up_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-up_write_cb(struct bufferevent *bev, void *arg)
+up_write_cb(struct pl_conn *bev, void *arg)
 {
     (void)bev;
     struct pl_upstream *u = arg;
@@ -853,7 +902,7 @@ is_idempotent(struct pl_str m)
 }
 
 static void
-up_event_cb(struct bufferevent *bev, short what, void *arg)
+up_event_cb(struct pl_conn *bev, short what, void *arg)
 {
     (void)bev;
     struct pl_upstream *u = arg;
@@ -862,7 +911,7 @@ up_event_cb(struct bufferevent *bev, short what, void *arg)
         pl_upstream_free(u); /* pooled connection closed or timed out */
         return;
     }
-    if (what & BEV_EVENT_CONNECTED) {
+    if (what & PL_CONN_CONNECTED) {
         on_connected(r);
         return;
     }
@@ -877,20 +926,20 @@ up_event_cb(struct bufferevent *bev, short what, void *arg)
         pl_tunnel_upstream_event(r, what);
         return;
     }
-    if ((what & BEV_EVENT_EOF) && r->resp_head_sent && r->resp_body == PL_H1_BODY_UNTIL_EOF) {
+    if ((what & PL_CONN_EOF) && r->resp_head_sent && r->resp_body == PL_H1_BODY_UNTIL_EOF) {
         /* Flush what is buffered, ignoring backpressure: the source is gone. */
-        struct evbuffer *in = bufferevent_get_input(u->bev);
+        struct evbuffer *in = pl_conn_input(u->bev);
         size_t n = evbuffer_get_length(in);
         if (n && r->resp_rechunk) {
             const char *p = (const char *)evbuffer_pullup(in, -1);
             if (p)
-                add_chunk(bufferevent_get_output(r->c->bev), p, n);
+                add_chunk(pl_conn_output(r->c->bev), p, n);
         } else if (n) {
-            evbuffer_add_buffer(bufferevent_get_output(r->c->bev), in);
+            evbuffer_add_buffer(pl_conn_output(r->c->bev), in);
         }
         r->bytes_to_client += n;
         if (r->resp_rechunk)
-            evbuffer_add(bufferevent_get_output(r->c->bev), "0\r\n\r\n", 5);
+            evbuffer_add(pl_conn_output(r->c->bev), "0\r\n\r\n", 5);
         else
             r->c->close_after = true;
         r->up = NULL;
@@ -898,11 +947,10 @@ up_event_cb(struct bufferevent *bev, short what, void *arg)
         finish_exchange(r);
         return;
     }
-    if (what & BEV_EVENT_TIMEOUT)
+    if (what & PL_CONN_TIMEOUT)
         fail_request(r, 504, "upstream timeout");
     else if (u->uses > 1 && !r->no_pool && !r->resp_head_sent && r->h.body == PL_H1_BODY_NONE &&
-             is_idempotent(r->h.method) &&
-             evbuffer_get_length(bufferevent_get_input(u->bev)) == 0) {
+             is_idempotent(r->h.method) && evbuffer_get_length(pl_conn_input(u->bev)) == 0) {
         /* A reused keep-alive connection was closed by the server before it answered (the
          * race every pooling proxy has): retry an idempotent request once, freshly dialled. */
         r->up = NULL;

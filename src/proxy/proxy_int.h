@@ -3,13 +3,13 @@
 #define PL_PROXY_PROXY_INT_H
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <stdatomic.h>
 
 #include "http/h1.h"
 #include "http/url.h"
+#include "net/conn.h"
 #include "net/dns.h"
 #include "net/worker.h"
 #include "obs/audit.h"
@@ -29,7 +29,7 @@ struct pl_req;
 
 struct pl_upstream {
     struct pl_wctx *w;         /* borrowed */
-    struct bufferevent *bev;   /* owned */
+    struct pl_conn *bev;       /* owned */
     struct pl_req *req;        /* borrowed: the request using it; NULL while pooled */
     char key[PL_HOST_MAX + 8]; /* "host:port" */
     struct pl_ip ip;           /* the checked address it is connected to */
@@ -65,12 +65,11 @@ struct pl_req {
     struct pl_policy *pol; /* ref */
     enum pl_req_kind kind;
     enum pl_req_state state;
-    char id[24]; /* "req-N" */
+    char id[24];    /* "req-N" */
     char agent[65]; /* resolved agent identity, "anonymous" when none */
     uint64_t t_start;
     char *head; /* owned copy of the request head; slices below point into it */
     size_t head_len;
-    struct pl_h1_request h;
     struct pl_url url;
     char host[PL_HOST_MAX]; /* normalised host name or canonical IP text */
     uint16_t port;
@@ -94,7 +93,6 @@ struct pl_req {
 
     /* response (upstream → client) */
     struct pl_h1_scan rscan;
-    struct pl_h1_response *resp; /* owned, allocated when parsing starts */
     bool resp_head_sent;
     bool resp_done;
     enum pl_h1_body resp_body;
@@ -111,6 +109,11 @@ struct pl_req {
     uint64_t tunnel_deadline_ns;
     bool client_eof, upstream_eof;
     bool client_shut, upstream_shut;
+    struct pl_req *next_free; /* worker free list */
+
+    /* Not zeroed on reuse (see pl_req_alloc): */
+    struct pl_h1_response *resp; /* owned, allocated on first use and kept with the struct */
+    struct pl_h1_request h;      /* parsed head; slices point into head */
 };
 
 enum pl_client_state {
@@ -120,8 +123,8 @@ enum pl_client_state {
 };
 
 struct pl_client {
-    struct pl_wctx *w;       /* borrowed */
-    struct bufferevent *bev; /* owned */
+    struct pl_wctx *w;   /* borrowed */
+    struct pl_conn *bev; /* owned */
     struct pl_client *prev, *next;
     enum pl_client_state state;
     struct event *timer; /* owned: head / keep-alive deadline */
@@ -136,6 +139,9 @@ struct pl_client {
 struct pl_wctx {
     struct pl_proxy *proxy;          /* borrowed */
     struct pl_worker w;              /* base + dns */
+    struct pl_conn_loop loop;        /* deferred writes and frees */
+    struct pl_audit_batch abatch;    /* audit lines written once per loop iteration */
+    struct event *audit_timer;       /* owned: periodic audit flush */
     struct evconnlistener *listener; /* owned */
     int listen_fd;
     struct pl_policy *pol;     /* ref: policy for new requests */
@@ -146,6 +152,9 @@ struct pl_wctx {
     struct pl_h1_limits req_limits;
     struct pl_h1_limits resp_limits;
     bool draining;
+    struct pl_req *free_reqs; /* recycled request structs */
+    size_t n_free_reqs;
+    struct pl_req *spare; /* parse target for the next request head */
 };
 
 struct pl_proxy {
@@ -177,6 +186,9 @@ void pl_client_drain_idle(struct pl_wctx *w);
 const char *pl_status_text(int status);
 
 /* forward.c */
+/* A request struct with everything before `resp` zeroed; NULL on allocation failure. */
+struct pl_req *pl_req_alloc(struct pl_wctx *w);
+void pl_req_pool_done(struct pl_wctx *w);
 void pl_forward_start(struct pl_req *r);
 void pl_req_free(struct pl_req *r);
 void pl_upstream_free(struct pl_upstream *u);

@@ -31,6 +31,29 @@ accept_error_cb(struct evconnlistener *l, void *arg)
     pl_warn("accept failed: %s", evutil_socket_error_to_string(e));
 }
 
+static void
+audit_flush(void *arg)
+{
+    struct pl_wctx *w = arg;
+    pl_audit_batch_flush(&w->abatch);
+}
+
+static void
+audit_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    audit_flush(arg);
+}
+
+/* First thing each worker thread runs: send its audit lines through its batch. */
+static void
+worker_thread_start(void *arg)
+{
+    struct pl_wctx *w = arg;
+    pl_audit_use_batch(&w->abatch);
+}
+
 static int
 wctx_init(struct pl_proxy *px, struct pl_wctx *w, int id, const struct sockaddr_storage *ss,
           socklen_t sl, char **ret_err)
@@ -48,9 +71,20 @@ wctx_init(struct pl_proxy *px, struct pl_wctx *w, int id, const struct sockaddr_
     w->resp_limits.max_head = PL_MAX((size_t)cfg->server.max_header_bytes, 65536);
     w->resp_limits.max_headers = PL_H1_MAX_HEADERS;
     int r = pl_worker_init(&w->w, id);
+    if (r == 0)
+        r = pl_conn_loop_init(&w->loop, w->w.base);
     if (r < 0) {
         *ret_err = pl_xstrdup("cannot create event loop");
         return r;
+    }
+    pl_audit_batch_init(&w->abatch, px->audit);
+    w->loop.on_flush = audit_flush;
+    w->loop.on_flush_arg = w;
+    w->audit_timer = event_new(w->w.base, -1, EV_PERSIST, audit_timer_cb, w);
+    struct timeval every = {0, 200 * 1000};
+    if (!w->audit_timer || event_add(w->audit_timer, &every) < 0) {
+        *ret_err = pl_xstrdup("cannot create event loop");
+        return -ENOMEM;
     }
     struct pl_dns_opts dopt = {
         .resolvers = cfg->dns.resolvers.v,
@@ -87,10 +121,18 @@ wctx_done(struct pl_wctx *w)
     while (w->clients)
         pl_client_free(w->clients);
     pl_pool_done(&w->pool);
+    pl_req_pool_done(w);
     if (w->listener) {
         evconnlistener_free(w->listener);
         w->listener = NULL;
     }
+    if (w->audit_timer) {
+        event_free(w->audit_timer);
+        w->audit_timer = NULL;
+    }
+    if (w->loop.base)
+        pl_conn_loop_done(&w->loop);
+    pl_audit_batch_done(&w->abatch);
     pl_worker_done(&w->w);
     pl_buf_done(&w->scratch);
     pl_policy_unref(w->pol);
@@ -257,6 +299,7 @@ pl_proxy_run(struct pl_proxy *px)
         goto out;
     }
     for (int i = 0; i < px->n_workers; i++) {
+        pl_worker_post(&px->workers[i].w, worker_thread_start, &px->workers[i]);
         r = pl_worker_start(&px->workers[i].w);
         if (r < 0)
             goto stop;
@@ -268,6 +311,8 @@ stop:
         pl_worker_stop(&px->workers[i].w);
     for (int i = 0; i < px->n_workers; i++)
         pl_worker_join(&px->workers[i].w);
+    for (int i = 0; i < px->n_workers; i++)
+        pl_audit_batch_flush(&px->workers[i].abatch);
     log_lifecycle(px, false, px->draining ? "signal" : "error");
 out:
     for (int i = 0; i < 2; i++)

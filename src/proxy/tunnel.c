@@ -68,10 +68,10 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Move everything buffered from src to dst; pause src when dst is backed up. */
 static void
-relay(struct pl_req *r, struct bufferevent *src, struct bufferevent *dst, uint64_t *count)
+relay(struct pl_req *r, struct pl_conn *src, struct pl_conn *dst, uint64_t *count)
 {
-    struct evbuffer *in = bufferevent_get_input(src);
-    struct evbuffer *out = bufferevent_get_output(dst);
+    struct evbuffer *in = pl_conn_input(src);
+    struct evbuffer *out = pl_conn_output(dst);
     size_t n = evbuffer_get_length(in);
     if (n == 0)
         return;
@@ -79,23 +79,22 @@ relay(struct pl_req *r, struct bufferevent *src, struct bufferevent *dst, uint64
     *count += n;
     r->tunnel_last_ns = pl_time_mono_ns();
     if (evbuffer_get_length(out) >= PL_PIPE_HIGH)
-        bufferevent_disable(src, EV_READ);
+        pl_conn_disable_read(src);
 }
 
+/* Propagate half-closes (after the queued bytes); end the tunnel when both sides are done. */
 static void
 shut_if_drained(struct pl_req *r)
 {
-    if (r->client_eof && !r->upstream_shut && r->up &&
-        evbuffer_get_length(bufferevent_get_output(r->up->bev)) == 0) {
-        shutdown(bufferevent_getfd(r->up->bev), SHUT_WR);
+    if (r->client_eof && !r->upstream_shut && r->up) {
+        pl_conn_shutdown_write(r->up->bev);
         r->upstream_shut = true;
     }
-    if (r->upstream_eof && !r->client_shut &&
-        evbuffer_get_length(bufferevent_get_output(r->c->bev)) == 0) {
-        shutdown(bufferevent_getfd(r->c->bev), SHUT_WR);
+    if (r->upstream_eof && !r->client_shut) {
+        pl_conn_shutdown_write(r->c->bev);
         r->client_shut = true;
     }
-    if (r->client_shut && r->upstream_shut)
+    if (r->client_eof && r->upstream_eof)
         tunnel_finish(r, "closed");
 }
 
@@ -114,7 +113,7 @@ pl_tunnel_established(struct pl_req *r)
         return;
     }
     static const char ok[] = "HTTP/1.1 200 Connection Established\r\n\r\n";
-    evbuffer_add(bufferevent_get_output(c->bev), ok, sizeof(ok) - 1);
+    evbuffer_add(pl_conn_output(c->bev), ok, sizeof(ok) - 1);
 
     struct pl_audit_event ev;
     pl_audit_begin(px->audit, &ev, PL_AUDIT_INFO, PL_AUDIT_KIND_OTHER, "tunnel_open",
@@ -131,8 +130,8 @@ pl_tunnel_established(struct pl_req *r)
     r->tunnel_deadline_ns =
         r->tunnel_last_ns + (uint64_t)cfg->forward_proxy.max_tunnel_seconds * 1000000000u;
     arm(r);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    bufferevent_enable(r->up->bev, EV_READ | EV_WRITE);
+    pl_conn_enable_read(c->bev);
+    pl_conn_enable_read(r->up->bev);
     /* The client may have sent its first bytes (TLS ClientHello) right after CONNECT. */
     relay(r, c->bev, r->up->bev, &r->bytes_to_upstream);
 }
@@ -157,7 +156,7 @@ pl_tunnel_client_drained(struct pl_req *r)
     if (r->state != PL_REQ_TUNNEL || !r->up)
         return;
     if (!r->upstream_eof)
-        bufferevent_enable(r->up->bev, EV_READ);
+        pl_conn_enable_read(r->up->bev);
     shut_if_drained(r);
 }
 
@@ -167,14 +166,14 @@ pl_tunnel_upstream_drained(struct pl_req *r)
     if (r->state != PL_REQ_TUNNEL)
         return;
     if (!r->client_eof)
-        bufferevent_enable(r->c->bev, EV_READ);
+        pl_conn_enable_read(r->c->bev);
     shut_if_drained(r);
 }
 
 void
 pl_tunnel_client_event(struct pl_req *r, short what)
 {
-    if (what & BEV_EVENT_EOF) {
+    if (what & PL_CONN_EOF) {
         relay(r, r->c->bev, r->up->bev, &r->bytes_to_upstream);
         r->client_eof = true;
         shut_if_drained(r);
@@ -190,7 +189,7 @@ pl_tunnel_upstream_event(struct pl_req *r, short what)
         tunnel_finish(r, "upstream error");
         return;
     }
-    if (what & BEV_EVENT_EOF) {
+    if (what & PL_CONN_EOF) {
         relay(r, r->up->bev, r->c->bev, &r->bytes_to_client);
         r->upstream_eof = true;
         shut_if_drained(r);

@@ -50,7 +50,7 @@ reserve(struct pl_buf *b, size_t extra)
 }
 
 int
-pl_buf_add(struct pl_buf *b, const void *p, size_t n)
+pl_buf_add_slow(struct pl_buf *b, const void *p, size_t n)
 {
     /* p may point into b itself; reserve() can move the data, so keep an offset. */
     const char *src = p;

@@ -1,6 +1,7 @@
 #include "util/json.h"
 
 #include <math.h>
+#include <string.h>
 
 void
 pl_json_init(struct pl_json *j, struct pl_buf *out)
@@ -118,10 +119,29 @@ utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Bytes that can be copied verbatim: printable ASCII except '"' and '\\'. */
+static bool
+plain_ascii(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '"' || p[i] == '\\')
+            return false;
+    return true;
+}
+
 int
 pl_json_escape(struct pl_buf *out, struct pl_str s)
 {
     static const char hex[] = "0123456789abcdef";
+    if (s.len < 4096 && plain_ascii((const unsigned char *)s.p, s.len)) {
+        /* Common case (ids, methods, URLs): one copy. */
+        char small[4098];
+        small[0] = '"';
+        if (s.len)
+            memcpy(small + 1, s.p, s.len);
+        small[s.len + 1] = '"';
+        return pl_buf_add(out, small, s.len + 2);
+    }
     int r = pl_buf_add_ch(out, '"');
     const unsigned char *p = (const unsigned char *)s.p;
     size_t i = 0;
@@ -193,18 +213,39 @@ pl_json_cstr(struct pl_json *j, const char *key, const char *v)
     pl_json_str(j, key, pl_str_c(v ? v : ""));
 }
 
+/* Decimal digits of v into the end of buf[24]; returns the start. */
+static char *
+u64_digits(uint64_t v, char *end)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
 void
 pl_json_int(struct pl_json *j, const char *key, int64_t v)
 {
+    char buf[24];
+    char *end = buf + sizeof(buf);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = u64_digits(u, end);
+    if (v < 0)
+        *--p = '-';
     sep_key(j, key);
-    chk(j, pl_buf_printf(j->out, "%lld", (long long)v));
+    chk(j, pl_buf_add(j->out, p, (size_t)(end - p)));
 }
 
 void
 pl_json_uint(struct pl_json *j, const char *key, uint64_t v)
 {
+    char buf[24];
+    char *end = buf + sizeof(buf);
+    char *p = u64_digits(v, end);
     sep_key(j, key);
-    chk(j, pl_buf_printf(j->out, "%llu", (unsigned long long)v));
+    chk(j, pl_buf_add(j->out, p, (size_t)(end - p)));
 }
 
 void
@@ -213,7 +254,28 @@ pl_json_double(struct pl_json *j, const char *key, double v, int decimals)
     sep_key(j, key);
     if (!isfinite(v))
         v = 0;
-    chk(j, pl_buf_printf(j->out, "%.*f", decimals, v));
+    if (decimals < 0 || decimals > 6 || v < 0 || v > 1e12) {
+        chk(j, pl_buf_printf(j->out, "%.*f", decimals < 0 ? 0 : decimals, v));
+        return;
+    }
+    /* Fixed point without printf: this runs for every audit line (duration_ms). */
+    uint64_t scale = 1;
+    for (int i = 0; i < decimals; i++)
+        scale *= 10;
+    uint64_t fixed = (uint64_t)(v * (double)scale + 0.5);
+    char buf[48];
+    char *end = buf + sizeof(buf);
+    char *p = end;
+    if (decimals > 0) {
+        uint64_t frac = fixed % scale;
+        for (int i = 0; i < decimals; i++) {
+            *--p = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        *--p = '.';
+    }
+    p = u64_digits(fixed / scale, p);
+    chk(j, pl_buf_add(j->out, p, (size_t)(end - p)));
 }
 
 void

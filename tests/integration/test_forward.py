@@ -525,8 +525,8 @@ def test_upstream_refusing_connections_gives_502(pipelock):
 def test_proxy_keeps_serving_after_an_upstream_failure(pipelock, origin):
     p = pipelock()
     c = H11Client(p.port)
-    resp, _, _ = c.request("GET", f"http://127.0.0.1:{closed_port()}/x",
-                           [("Host", "127.0.0.1")])
+    dead = f"127.0.0.1:{closed_port()}"
+    resp, _, _ = c.request("GET", f"http://{dead}/x", [("Host", dead)])
     assert resp.status_code == 502
     c.close()
     r = rawhttp.proxy_get(p.port, origin.url("/still-alive"))

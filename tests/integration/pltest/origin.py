@@ -352,9 +352,8 @@ class RecordingOrigin:
         sel.close()
 
     def _serve(self, sock, c):
-        sock.setblocking(True)
-        sock.settimeout(None)
         try:
+            sock.setblocking(True)  # may race with stop() closing the socket: EBADF is fine
             if self.ssl_context is not None:
                 try:
                     sock = self.ssl_context.wrap_socket(sock, server_side=True)
