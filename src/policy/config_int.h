@@ -44,7 +44,6 @@ enum {
     PL_CFG_F_SECRET = 1u << 11,      /* wiped before free */
     PL_CFG_F_WHENON = 1u << 12,      /* EMPTYDEF only when the sibling "enabled" is true */
     PL_CFG_F_DEFINTERNAL = 1u << 13, /* default: the 12 reference internal CIDRs */
-    PL_CFG_F_STORED = 1u << 14,      /* off is valid (set by the OFF() macro) */
 };
 
 struct pl_cfg_load;
@@ -61,7 +60,7 @@ struct pl_cfg_key {
     const char *name;
     enum pl_cfg_type type;
     uint32_t flags;
-    size_t off;                        /* into the base struct, with PL_CFG_F_STORED */
+    size_t off;                        /* offset into the base struct + 1; 0 = not stored */
     size_t elem_size;                  /* PL_CFG_LIST stored: sizeof one item */
     const struct pl_cfg_key *children; /* SECTION/LIST/MAP; NULL-name terminated */
     const char *const *enum_values;    /* ENUM/MAP_STR; NULL terminated */

@@ -534,6 +534,29 @@ pl_ytree_parse(const char *name, const char *data, size_t len, struct pl_ytree *
         r = -E2BIG;
         goto fail;
     }
+    /*
+     * YAML directives (%YAML, %TAG) have no use in a pipelock config, and libfyaml 0.7.12 can
+     * spin forever scanning some malformed ones (found by fuzz_config). Refuse them up front.
+     * A NUL byte is refused too: it cannot appear in a text config and truncates C strings.
+     */
+    for (size_t i = 0, line = 1, col = 1; i < len; i++) {
+        if (data[i] == '\0') {
+            fail(&b, (unsigned)line, (unsigned)col, "NUL byte in configuration file");
+            r = -EINVAL;
+            goto fail;
+        }
+        if (data[i] == '%' && col == 1) {
+            fail(&b, (unsigned)line, 1, "YAML directives (%%YAML, %%TAG) are not supported");
+            r = -EINVAL;
+            goto fail;
+        }
+        if (data[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
     dcfg.output_fn = diag_discard;

@@ -21,7 +21,7 @@ pl_buf_add(struct pl_buf *b, const void *p, size_t n)
 {
     /* Fast path: room already there (the common case on hot paths). */
     uintptr_t at = (uintptr_t)p, base = (uintptr_t)b->data;
-    if (b->data && n < b->cap - b->len && b->len + n <= b->max &&
+    if (n <= (size_t)PTRDIFF_MAX && b->data && n < b->cap - b->len && b->len + n <= b->max &&
         (at < base || at >= base + b->cap)) {
         __builtin_memcpy(b->data + b->len, p, n);
         b->len += n;
