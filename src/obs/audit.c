@@ -162,6 +162,88 @@ batch_add(struct pl_audit_batch *b, const char *p, size_t n)
     return true;
 }
 
+/*
+ * logging.format: text. Render our own flat JSON line as "TIME LVL message key=value ...",
+ * like zerolog's console writer. String values stay JSON-escaped (quoted when they hold a space
+ * or are empty), so the text form cannot be split or forged either.
+ */
+static int
+to_text(const struct pl_buf *json, struct pl_buf *out)
+{
+    const char *p = json->data, *end = json->data + json->len;
+    struct pl_str time = PL_STR_NULL, level = PL_STR_NULL, msg = PL_STR_NULL;
+    struct pl_buf rest;
+    int r = 0;
+    pl_buf_init(&rest, json->len + 16);
+    if (p >= end || *p != '{')
+        return -EINVAL;
+    p++;
+    while (p < end && *p != '}') {
+        if (*p == ',')
+            p++;
+        if (p >= end || *p != '"')
+            break;
+        const char *k = ++p;
+        while (p < end && *p != '"')
+            p++;
+        struct pl_str key = pl_str_from(k, (size_t)(p - k));
+        p += 2; /* '"' ':' */
+        const char *v = p;
+        bool quoted = p < end && *p == '"';
+        if (quoted) {
+            p++;
+            while (p < end && *p != '"')
+                p += (*p == '\\') ? 2 : 1;
+            p++;
+        } else {
+            int depth = 0;
+            while (p < end && (depth > 0 || (*p != ',' && *p != '}'))) {
+                if (*p == '{' || *p == '[')
+                    depth++;
+                else if (*p == '}' || *p == ']')
+                    depth--;
+                else if (*p == '"')
+                    for (p++; p < end && *p != '"'; p += (*p == '\\') ? 2 : 1)
+                        ;
+                p++;
+            }
+        }
+        if (p > end)
+            p = end;
+        struct pl_str val = pl_str_from(v, (size_t)(p - v));
+        struct pl_str inner = quoted && val.len >= 2 ? pl_str_from(v + 1, val.len - 2) : val;
+        if (pl_str_eq(key, PL_STR("time"))) {
+            time = inner;
+        } else if (pl_str_eq(key, PL_STR("level"))) {
+            level = inner;
+        } else if (pl_str_eq(key, PL_STR("message"))) {
+            msg = inner;
+        } else if (!pl_str_eq(key, PL_STR("component"))) {
+            bool plain = quoted && inner.len > 0 && !memchr(inner.p, ' ', inner.len);
+            r |= pl_buf_add_ch(&rest, ' ');
+            r |= pl_buf_add_str(&rest, key);
+            r |= pl_buf_add_ch(&rest, '=');
+            r |= pl_buf_add_str(&rest, plain ? inner : val);
+        }
+    }
+    static const struct {
+        const char *name, *abbr;
+    } lv[] = {{"debug", "DBG"}, {"info", "INF"}, {"warn", "WRN"}, {"error", "ERR"}};
+    const char *abbr = "???";
+    for (size_t i = 0; i < PL_ARRAY_SIZE(lv); i++)
+        if (pl_str_eq(level, pl_str_c(lv[i].name)))
+            abbr = lv[i].abbr;
+    r |= pl_buf_add_str(out, time);
+    r |= pl_buf_add_ch(out, ' ');
+    r |= pl_buf_add_c(out, abbr);
+    r |= pl_buf_add_ch(out, ' ');
+    r |= pl_buf_add_str(out, msg);
+    r |= pl_buf_add_str(out, pl_buf_str(&rest));
+    r |= pl_buf_add_ch(out, '\n');
+    pl_buf_done(&rest);
+    return r ? -E2BIG : 0;
+}
+
 void
 pl_audit_emit(struct pl_audit *a, struct pl_audit_event *ev)
 {
@@ -170,7 +252,22 @@ pl_audit_emit(struct pl_audit *a, struct pl_audit_event *ev)
         return;
     }
     pl_json_obj_end(&ev->j);
-    if (pl_json_error(&ev->j) == 0 && pl_buf_add_ch(&ev->buf, '\n') == 0) {
+    if (a->text && pl_json_error(&ev->j) == 0) {
+        struct pl_buf t;
+        pl_buf_init(&t, AUDIT_LINE_MAX + 64);
+        if (to_text(&ev->buf, &t) == 0) {
+            pl_buf_done(&ev->buf);
+            ev->buf = t;
+        } else {
+            pl_buf_done(&t);
+            if (pl_buf_add_ch(&ev->buf, '\n') < 0)
+                ev->buf.len = 0;
+        }
+    } else if (pl_json_error(&ev->j) == 0) {
+        if (pl_buf_add_ch(&ev->buf, '\n') < 0)
+            ev->buf.len = 0; /* drop a line that cannot be terminated rather than corrupt */
+    }
+    if (pl_json_error(&ev->j) == 0 && ev->buf.len && ev->buf.data[ev->buf.len - 1] == '\n') {
         struct pl_audit_batch *b = thread_batch;
         if (!b || b->a != a || !batch_add(b, ev->buf.data, ev->buf.len))
             write_all(a, ev->buf.data, ev->buf.len);

@@ -144,16 +144,12 @@ pl_cfg_parse_bool(const struct pl_ynode *n, bool *ret)
     return -EINVAL;
 }
 
+/* Digit value for base-0 integer parsing; 99 for a non-digit (rejected by every base). */
 static int
 digit_value(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return 99;
+    int v = pl_hex_value(c);
+    return v < 0 ? 99 : v;
 }
 
 /* Go's strconv.ParseInt(s, 0, 64) after yaml.v3 dropped underscores: sign, 0x/0o/0b, leading-0
@@ -1061,8 +1057,8 @@ warn_unimplemented(struct pl_cfg_load *ld)
     }
 }
 
-static bool
-is_builtin_dlp(const char *name)
+bool
+pl_cfg_is_builtin_dlp(const char *name)
 {
     for (size_t i = 0; i < pl_cfg_dlp_builtin_count; i++)
         if (strcmp(pl_cfg_dlp_builtin_names[i], name) == 0)
@@ -1076,7 +1072,7 @@ count_dlp_patterns(struct pl_config *cfg)
 {
     size_t n = cfg->dlp.include_defaults ? pl_cfg_dlp_builtin_count : 0;
     for (size_t i = 0; i < cfg->dlp.patterns.n; i++)
-        if (!cfg->dlp.include_defaults || !is_builtin_dlp(cfg->dlp.patterns.v[i].name))
+        if (!cfg->dlp.include_defaults || !pl_cfg_is_builtin_dlp(cfg->dlp.patterns.v[i].name))
             n++;
     cfg->dlp.n_patterns = n;
 }

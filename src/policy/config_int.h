@@ -81,6 +81,8 @@ extern const struct pl_cfg_key pl_cfg_schema[];
 /* Names of the 48 built-in DLP patterns (reference §4.5), for merge-by-name counting. */
 extern const char *const pl_cfg_dlp_builtin_names[];
 extern const size_t pl_cfg_dlp_builtin_count;
+/* True when name is one of the 48 built-in DLP pattern names (exact match). */
+bool pl_cfg_is_builtin_dlp(const char *name);
 
 /* State of one load. */
 struct pl_cfg_load {

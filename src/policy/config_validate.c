@@ -687,15 +687,6 @@ check_canary(struct pl_cfg_load *ld)
     return 0;
 }
 
-static bool
-is_builtin_dlp(const char *name)
-{
-    for (size_t i = 0; i < pl_cfg_dlp_builtin_count; i++)
-        if (strcmp(pl_cfg_dlp_builtin_names[i], name) == 0)
-            return true;
-    return false;
-}
-
 static int
 check_dlp(struct pl_cfg_load *ld, const struct pl_config *cfg)
 {
@@ -703,7 +694,7 @@ check_dlp(struct pl_cfg_load *ld, const struct pl_config *cfg)
     char b[80];
     for (size_t i = 0; cfg->dlp.include_defaults && i < cfg->dlp.patterns.n; i++) {
         const struct pl_config_dlp_pattern *p = &cfg->dlp.patterns.v[i];
-        if (strcmp(p->action, "warn") == 0 && is_builtin_dlp(p->name))
+        if (strcmp(p->action, "warn") == 0 && pl_cfg_is_builtin_dlp(p->name))
             return pl_cfg_fail(ld, pl_ynode_get(pats->vals[i], "action"),
                                "dlp.patterns[%zu].action: \"warn\" is not allowed on built-in "
                                "pattern %s",

@@ -28,19 +28,6 @@ is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Value of a hex digit, or -1. */
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void
 set_v4(struct pl_ip *ip, uint32_t v)
 {
@@ -87,7 +74,7 @@ v4_number(struct pl_str s, uint64_t *ret)
         i = 1;
     }
     for (; i < s.len; i++) {
-        int d = hexval(s.p[i]);
+        int d = pl_hex_value(s.p[i]);
         if (d < 0 || (unsigned)d >= radix)
             return false;
         if (v <= UINT32_MAX)
@@ -212,8 +199,8 @@ v6_parse(struct pl_str s, uint8_t out[16])
             return false;
         size_t start = i;
         unsigned v = 0;
-        while (i < s.len && i - start < 4 && hexval(s.p[i]) >= 0) {
-            v = (v << 4) | (unsigned)hexval(s.p[i]);
+        while (i < s.len && i - start < 4 && pl_hex_value(s.p[i]) >= 0) {
+            v = (v << 4) | (unsigned)pl_hex_value(s.p[i]);
             i++;
         }
         if (i < s.len && s.p[i] == '.') {
@@ -223,7 +210,7 @@ v6_parse(struct pl_str s, uint8_t out[16])
             n += 4;
             break;
         }
-        if (i == start || (i < s.len && hexval(s.p[i]) >= 0))
+        if (i == start || (i < s.len && pl_hex_value(s.p[i]) >= 0))
             return false; /* empty group or more than 4 hex digits */
         a[n++] = (uint8_t)(v >> 8);
         a[n++] = (uint8_t)v;

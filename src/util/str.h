@@ -37,6 +37,19 @@ pl_ascii_lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
+/* Value of a hexadecimal digit (either case), or -1. */
+static inline int
+pl_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 bool pl_str_eq(struct pl_str a, struct pl_str b);
 /* ASCII case-insensitive equality. */
 bool pl_str_eq_ci(struct pl_str a, struct pl_str b);

@@ -296,3 +296,35 @@ def test_signal_with_idle_keepalive_connections_exits_zero(pipelock, origin, sig
         s.close()
     sd = p.events("shutdown")
     assert sd and sd[0].get("reason")
+
+
+def test_text_log_format_writes_one_readable_line_per_event(tmp_path):
+    """logging.format: text renders "TIME LVL message key=value" lines instead of JSON."""
+    import signal
+    import subprocess
+    import time as _time
+    from pltest.util import free_port, pipelock_bin, wait_until
+    port = free_port()
+    cfg = tmp_path / "text.yaml"
+    cfg.write_text('forward_proxy: {enabled: true}\nlogging: {format: text}\n'
+                   'dns: {resolvers: ["127.0.0.1:9"]}\n')
+    out = open(tmp_path / "out.log", "wb")
+    p = subprocess.Popen([str(pipelock_bin()), "run", "-c", str(cfg), "-l", f"127.0.0.1:{port}"],
+                         stdout=out, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: b"pipelock started" in (tmp_path / "out.log").read_bytes(),
+                   what="startup line")
+        import socket
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"GET http://10.0.0.1/x HTTP/1.1\r\nHost: 10.0.0.1\r\n\r\n")
+        assert s.recv(100).startswith(b"HTTP/1.1 403")
+        s.close()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=20) == 0
+        out.close()
+    lines = (tmp_path / "out.log").read_text().splitlines()
+    blocked = [l for l in lines if " WRN request blocked " in l]
+    assert len(blocked) == 1, lines
+    assert "scanner=ssrf" in blocked[0] and 'reason="SSRF blocked:' in blocked[0]
+    assert not any(l.startswith("{") for l in lines), lines
