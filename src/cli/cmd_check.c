@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "net/sock.h"
 #include "policy/config.h"
 
 static const char check_usage[] =
@@ -14,7 +15,8 @@ static const char check_usage[] =
     "\n"
     "Flags:\n"
     "  -c, --config file   config file (default: the built-in defaults)\n"
-    "  --url URL           scan one URL (not implemented in this build yet)\n";
+    "  --url URL           scan one URL (not implemented in this build yet)\n"
+    "  --resolver ip:port  DNS resolver for --url (validated; used once --url lands)\n";
 
 int
 pl_cmd_check(int argc, char **argv)
@@ -22,6 +24,7 @@ pl_cmd_check(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"url", required_argument, NULL, 'u'},
+        {"resolver", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -37,6 +40,21 @@ pl_cmd_check(int argc, char **argv)
         case 'u':
             url = optarg;
             break;
+        case 'r': {
+            /* Used by --url (next milestone); validated now so scripts can pass it already. */
+            struct sockaddr_storage ss;
+            socklen_t sl;
+            char buf[300];
+            bool has_port =
+                strchr(optarg, ']') ? strstr(optarg, "]:") != NULL : strchr(optarg, ':') != NULL;
+            snprintf(buf, sizeof(buf), has_port ? "%s" : "%s:53", optarg);
+            if (pl_sock_parse_addr(buf, &ss, &sl) < 0) {
+                fprintf(stderr, "pipelock: check: invalid --resolver \"%s\" (ip or ip:port)\n",
+                        optarg);
+                return PL_EXIT_USAGE;
+            }
+            break;
+        }
         case 'h':
             fputs(check_usage, stdout);
             return PL_EXIT_OK;

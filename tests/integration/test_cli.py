@@ -253,3 +253,11 @@ def test_resolver_flag_overrides_configured_resolvers(pipelock, origin, dns):
         assert not decoy.queried("flag.test")
     finally:
         decoy.stop()
+
+
+def test_check_accepts_a_resolver_and_rejects_a_bad_one():
+    ok = pl("check", "--resolver", "127.0.0.1:5353")
+    assert ok.returncode == 0, ok.stderr
+    bad = pl("check", "--resolver", "not-an-ip")
+    assert bad.returncode == 2
+    assert "--resolver" in bad.stderr
