@@ -109,6 +109,19 @@ out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 
 static void arm_timer(struct pl_conn *c);
 
+/*
+ * Input drained: if reading stopped at the high watermark with data still in the socket, no new
+ * edge will come for it, so schedule a read ourselves.
+ */
+static void
+in_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct pl_conn *c = arg;
+    if (info->n_deleted > 0 && c->can_read && c->read_enabled && !c->eof && !c->dead && c->ev &&
+        evbuffer_get_length(buf) < c->read_high)
+        event_active(c->ev, EV_READ, 0);
+}
+
 struct pl_conn *
 pl_conn_new(struct pl_conn_loop *l, evutil_socket_t fd)
 {
@@ -123,6 +136,7 @@ pl_conn_new(struct pl_conn_loop *l, evutil_socket_t fd)
         goto fail;
     c->read_high = DEFAULT_READ_HIGH;
     evbuffer_add_cb(c->out, out_cb, c);
+    evbuffer_add_cb(c->in, in_cb, c);
     if (fd >= 0) {
         c->ev = event_new(l->base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_PERSIST | EV_ET,
                           on_event, c);

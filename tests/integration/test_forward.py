@@ -555,3 +555,36 @@ def test_git_clone_over_http_through_the_proxy(pipelock, git_origin, git_repo, t
         assert req.header_all("via") == ["1.1 pipelock"], "a git request bypassed the proxy"
     assert any(r.method == "POST" and r.path == "/repo.git/git-upload-pack"
                for r in git_origin.requests)
+
+
+def test_pipelined_upload_buffered_behind_a_slow_response_still_flows(pipelock, origin):
+    """The proxy stops reading a client at its input high-water mark while an earlier response is
+    in flight. When that response ends, the upload goes to a second origin, so it starts from the
+    upstream's connect callback, not from a client read event. Reading must resume and the whole
+    8 MiB arrive intact (edge-triggered sockets give no new edge for bytes already queued)."""
+    import threading
+    p = pipelock()
+    body = bytes(range(256)) * (32 * 1024)  # 8 MiB: more than the proxy buffers plus kernel queues
+    with RecordingOrigin(name="second") as other:
+        s = rawhttp.connect(p.port)
+        s.sendall(rawhttp.request_bytes("GET", origin.url("/gated?half=0&gate=hold"),
+                                        [("Host", origin.authority)]))
+        wait_until(lambda: origin.find("/gated"), what="the gated request at the origin")
+        upload = rawhttp.request_bytes("POST", other.url("/upload"),
+                                       [("Host", other.authority),
+                                        ("Content-Length", str(len(body))),
+                                        ("Connection", "close")], body)
+        sender = threading.Thread(target=s.sendall, args=(upload,), daemon=True)
+        sender.start()
+        sender.join(timeout=1.0)  # let the proxy's input fill; not an assertion on time
+        origin.open_gate("hold")
+        r = rawhttp.Reader(s)
+        first = r.read_response()
+        second = r.read_response()
+        sender.join(timeout=GUARD)
+        s.close()
+    assert first.status == 200
+    assert second.status == 200
+    got = json.loads(second.body)
+    assert got["len"] == len(body)
+    assert got["sha256"] == hashlib.sha256(body).hexdigest()
