@@ -3,44 +3,16 @@
 #include <math.h>
 #include <string.h>
 
-/* Decode one UTF-8 code point; invalid sequences yield 0x110000 + byte (distinct symbols). */
+#include "util/utf8.h"
+
+/* One symbol: a code point, or 0x110000 + byte for an invalid byte (kept distinct). */
 static uint32_t
 next_cp(const unsigned char *p, size_t n, size_t *adv)
 {
-    unsigned char c = p[0];
     uint32_t cp;
-    size_t len;
-    if (c < 0x80) {
-        *adv = 1;
-        return c;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        goto invalid;
-    }
-    if (n < len)
-        goto invalid;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            goto invalid;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        goto invalid;
-    *adv = len;
-    return cp;
-invalid:
-    *adv = 1;
-    return 0x110000u + c;
+    size_t len = pl_utf8_decode(p, n, &cp);
+    *adv = len ? len : 1;
+    return len ? cp : 0x110000u + p[0];
 }
 
 #define WIDE_SLOTS 4096 /* open addressing for non-ASCII symbols; ≤ 65536/2 distinct */

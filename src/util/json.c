@@ -1,5 +1,7 @@
 #include "util/json.h"
 
+#include "util/utf8.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -88,35 +90,8 @@ pl_json_arr_end(struct pl_json *j)
 static size_t
 utf8_len(const unsigned char *s, size_t n)
 {
-    unsigned char c = s[0];
-    size_t len;
     uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    /* C1 controls and U+2028/U+2029 are valid here; pl_json_escape() escapes them. */
-    return len;
+    return pl_utf8_decode(s, n, &cp);
 }
 
 /* Bytes that can be copied verbatim: printable ASCII except '"' and '\\'. */
