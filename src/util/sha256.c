@@ -1,0 +1,2 @@
+/* placeholder; filled in by the scanning-engine work */
+typedef int pl_placeholder_sha256_t;
