@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 
 #include "proxy/proxy_int.h"
+
+#include "scan/basedomain.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -187,6 +189,10 @@ log_target(struct pl_req *r, struct pl_json *j)
 {
     if (r->kind == PL_REQ_CONNECT) {
         pl_json_str(j, "target", r->h.target);
+    } else if (r->redact_url) {
+        char red[300];
+        pl_audit_redact_url(r->h.target, red, sizeof(red));
+        pl_json_cstr(j, "url", red);
     } else {
         pl_json_str(j, "url", r->h.target);
     }
@@ -258,6 +264,8 @@ fail_request(struct pl_req *r, int status, const char *text)
 
 /* ---------------------------------------------------------------- resolve + dial */
 
+static bool post_dns_checks(struct pl_req *r);
+
 static void
 dns_finish(struct pl_req *r, int err)
 {
@@ -281,6 +289,8 @@ dns_finish(struct pl_req *r, int err)
         pl_req_block(r, &v);
         return;
     }
+    if (post_dns_checks(r))
+        return;
     r->next_addr = 0;
     dial_next(r);
 }
@@ -301,22 +311,168 @@ dns_cb(int err, const struct pl_ip *addrs, size_t n, void *arg)
         dns_finish(r, err);
 }
 
+/* The URL the pipeline sees: the request target, or https://host/ for CONNECT. */
+static struct pl_str
+scan_url(struct pl_req *r, char *buf, size_t size, struct pl_urlscan_url *u)
+{
+    memset(u, 0, sizeof(*u));
+    if (r->kind == PL_REQ_CONNECT) {
+        bool v6 = strchr(r->host, ':') != NULL;
+        int n = snprintf(buf, size, "https://%s%s%s/", v6 ? "[" : "", r->host, v6 ? "]" : "");
+        u->raw = pl_str_from(buf, (size_t)PL_MIN(n, (int)size - 1));
+        u->scheme = PL_STR("https");
+        u->host = pl_str_c(r->host);
+        u->path = PL_STR("/");
+    } else {
+        u->raw = r->h.target;
+        u->scheme = r->url.scheme;
+        u->host = r->url.host;
+        u->path = r->url.path;
+        u->query = r->url.query;
+    }
+    return u->raw;
+}
+
+static void
+emit_dlp_warns(struct pl_req *r, const struct pl_urlscan_verdict *v)
+{
+    const struct pl_dlp_db *db = r->pol->dlp;
+    for (size_t i = 0; i < v->dlp.n; i++) {
+        const struct pl_dlp_finding *f = &v->dlp.f[i];
+        if (!pl_dlp_db_is_warn(db, f->pattern))
+            continue;
+        struct pl_audit *audit = r->c->w->proxy->audit;
+        struct pl_audit_event ev;
+        pl_audit_begin(audit, &ev, PL_AUDIT_WARN, PL_AUDIT_KIND_OTHER, "dlp_warn",
+                       "DLP warn-mode pattern matched");
+        if (ev.active) {
+            bool was = r->redact_url;
+            r->redact_url = true;
+            common_fields(r, &ev.j);
+            r->redact_url = was;
+            pl_json_cstr(&ev.j, "pattern", pl_dlp_db_name(db, f->pattern));
+            pl_json_cstr(&ev.j, "severity", pl_severity_name(pl_dlp_db_severity(db, f->pattern)));
+            pl_json_cstr(&ev.j, "encoding", pl_dlp_view_name((enum pl_dlp_view)f->view));
+        }
+        pl_audit_emit(audit, &ev);
+    }
+}
+
+/*
+ * Act on a URL-pipeline verdict. Returns true when the request was answered (blocked). When
+ * the policy does not enforce (enforce: false, or mode: audit), a block is logged as an
+ * anomaly and the request goes on; SSRF decisions are kept even then, as the reference keeps
+ * them at dial time.
+ */
+static bool
+apply_url_verdict(struct pl_req *r, const struct pl_urlscan_verdict *uv)
+{
+    if (!uv->blocked)
+        return false;
+    if (uv->dlp_blocked)
+        r->redact_url = true;
+    bool keep = !strcmp(uv->scanner, "ssrf") || !strcmp(uv->scanner, "core_ssrf") ||
+                !strcmp(uv->scanner, "parser");
+    if (!r->pol->enforcing && !keep) {
+        struct pl_audit *audit = r->c->w->proxy->audit;
+        struct pl_audit_event ev;
+        pl_audit_begin(audit, &ev, PL_AUDIT_WARN, PL_AUDIT_KIND_OTHER, "anomaly",
+                       "would block (not enforcing)");
+        if (ev.active) {
+            common_fields(r, &ev.j);
+            pl_json_cstr(&ev.j, "scanner", uv->scanner);
+            pl_json_cstr(&ev.j, "reason", uv->reason);
+            pl_json_double(&ev.j, "score", uv->score, 2);
+        }
+        pl_audit_emit(audit, &ev);
+        return false;
+    }
+    struct pl_verdict v = {.blocked = true,
+                           .status = uv->status ? uv->status : 403,
+                           .scanner = uv->scanner,
+                           .hint = uv->hint};
+    snprintf(v.reason, sizeof(v.reason), "%s", uv->reason);
+    pl_req_block(r, &v);
+    return true;
+}
+
+/* The checks after DNS (reference order): rate limit, URL length, data budget. */
+static bool
+post_dns_checks(struct pl_req *r)
+{
+    const struct pl_config *cfg = r->pol->cfg;
+    struct pl_proxy *px = r->c->w->proxy;
+    struct pl_urlscan_verdict v;
+    memset(&v, 0, sizeof(v));
+    char buf[PL_HOST_MAX + 16];
+    struct pl_urlscan_url u;
+    struct pl_str raw = scan_url(r, buf, sizeof(buf), &u);
+    struct pl_str base = pl_base_domain(pl_str_c(r->host));
+    char key[PL_HOST_MAX + 4];
+    int64_t now = (int64_t)(pl_time_mono_ns() / 1000000000u);
+    int rpm = cfg->fetch_proxy.monitoring.max_requests_per_minute;
+    if (rpm > 0) {
+        snprintf(key, sizeof(key), "r:%.*s", (int)base.len, base.p);
+        if (!pl_ratelimit_check_and_record(px->rl, pl_str_c(key), now, 60, (uint64_t)rpm))
+            pl_urlscan_block(&v, "ratelimit", 429, 0.7, "rate limit exceeded for %.*s",
+                             (int)base.len, base.p);
+    }
+    if (!v.blocked)
+        pl_urlscan_length(&r->pol->us, raw, &v);
+    int64_t budget = cfg->fetch_proxy.monitoring.max_data_per_minute;
+    if (!v.blocked && budget > 0) {
+        snprintf(key, sizeof(key), "d:%.*s", (int)base.len, base.p);
+        if (pl_ratelimit_sum(px->rl, pl_str_c(key), now, 60) >= (uint64_t)budget)
+            pl_urlscan_block(&v, "databudget", 429, 0.8, "data budget exceeded for %.*s",
+                             (int)base.len, base.p);
+    }
+    return apply_url_verdict(r, &v);
+}
+
+/* Bytes moved for a base domain, for the per-domain data budget. */
+static void
+record_data(struct pl_req *r, uint64_t bytes)
+{
+    int64_t budget = r->pol->cfg->fetch_proxy.monitoring.max_data_per_minute;
+    if (budget <= 0 || bytes == 0)
+        return;
+    struct pl_str base = pl_base_domain(pl_str_c(r->host));
+    char key[PL_HOST_MAX + 4];
+    snprintf(key, sizeof(key), "d:%.*s", (int)base.len, base.p);
+    pl_ratelimit_add(r->c->w->proxy->rl, pl_str_c(key), (int64_t)(pl_time_mono_ns() / 1000000000u),
+                     bytes);
+}
+
 void
 pl_req_resolve_and_dial(struct pl_req *r)
 {
-    struct pl_verdict v;
-    struct pl_ip ip;
-    bool is_ip;
-    pl_policy_check_host(r->pol, pl_str_c(r->host), &is_ip, &ip, &v);
-    if (v.blocked) {
-        pl_req_block(r, &v);
+    struct pl_urlscan_verdict uv;
+    char buf[PL_HOST_MAX + 16];
+    struct pl_urlscan_url su;
+    scan_url(r, buf, sizeof(buf), &su);
+    int sr = pl_urlscan_run(&r->pol->us, r->c->w->dlp, &su, &uv);
+    (void)sr; /* a scan failure is already a block verdict */
+    emit_dlp_warns(r, &uv);
+    if (apply_url_verdict(r, &uv))
         return;
-    }
+    bool is_ip = uv.host_is_ip;
+    struct pl_ip ip = uv.ip;
     r->host_is_ip = is_ip;
     if (is_ip) {
         pl_ip_format(&ip, r->host, sizeof(r->host));
         r->addrs[0] = ip;
         r->n_addrs = 1;
+        /* The SSRF check of a literal ran in the pipeline (or was waived by not enforcing). */
+        if (!pl_policy_ip_allowed(r->pol, pl_str_c(r->host), &ip)) {
+            struct pl_verdict v = {
+                .blocked = true, .status = 403, .scanner = "ssrf", .hint = pl_urlscan_hint("ssrf")};
+            snprintf(v.reason, sizeof(v.reason), "SSRF blocked: %.64s is an internal IP address",
+                     r->host);
+            pl_req_block(r, &v);
+            return;
+        }
+        if (post_dns_checks(r))
+            return;
     }
     if (r->kind == PL_REQ_CONNECT) {
         struct pl_proxy *px = r->c->w->proxy;
@@ -330,6 +486,10 @@ pl_req_resolve_and_dial(struct pl_req *r)
         char key[sizeof(((struct pl_upstream *)0)->key)];
         snprintf(key, sizeof(key), "%s:%u", r->host, r->port);
         struct pl_upstream *u = pool_get(r->c->w, key, r->pol, pl_str_c(r->host));
+        if (u && !is_ip && post_dns_checks(r)) {
+            pool_put(u);
+            return;
+        }
         if (u) {
             u->req = r;
             u->uses++;
@@ -608,6 +768,7 @@ finish_exchange(struct pl_req *r)
     r->resp_done = true;
     if (r->timer)
         evtimer_del(r->timer);
+    record_data(r, r->bytes_to_client + r->bytes_to_upstream);
     pl_audit_begin(audit, &ev, PL_AUDIT_INFO, PL_AUDIT_KIND_ALLOWED, "forward_http",
                    "forward proxy request");
     if (ev.active) {

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "policy/dlp_policy.h"
 #include "scan/domain.h"
 #include "util/time.h"
 
@@ -16,9 +17,38 @@ parse_list(const char *const *v, size_t n, struct pl_cidr_list *out)
     return 0;
 }
 
-int
-pl_policy_new(struct pl_config *cfg, struct pl_policy **ret)
+extern char **environ;
+
+static void
+urlscan_cfg(struct pl_policy *p)
 {
+    const struct pl_config *cfg = p->cfg;
+    struct pl_urlscan_cfg *u = &p->us;
+    u->strict = cfg->mode == PL_MODE_STRICT;
+    u->allowlist = cfg->api_allowlist.v;
+    u->n_allowlist = cfg->api_allowlist.n;
+    u->blocklist = cfg->fetch_proxy.monitoring.blocklist.v;
+    u->n_blocklist = cfg->fetch_proxy.monitoring.blocklist.n;
+    u->internal_empty = cfg->internal.n == 0;
+    u->core = &p->core;
+    u->ssrf_set = &p->ssrf_set;
+    u->ip_allowlist = &cfg->ssrf_ip_allowlist;
+    u->dlp = p->dlp;
+    u->entropy_threshold = cfg->fetch_proxy.monitoring.entropy_threshold;
+    u->subdomain_entropy_threshold = cfg->fetch_proxy.monitoring.subdomain_entropy_threshold;
+    u->entropy_exclusions = cfg->fetch_proxy.monitoring.subdomain_entropy_exclusions.v;
+    u->n_entropy_exclusions = cfg->fetch_proxy.monitoring.subdomain_entropy_exclusions.n;
+    u->max_url_length = (size_t)PL_MAX(cfg->fetch_proxy.monitoring.max_url_length, 0);
+    /* seed_phrase_detection is not read from the config yet: the reference defaults. */
+    u->seed_phrase = true;
+    u->seed_min_words = 12;
+    u->seed_verify_checksum = true;
+}
+
+int
+pl_policy_new(struct pl_config *cfg, struct pl_policy **ret, char **ret_err)
+{
+    *ret_err = NULL;
     struct pl_policy *p = calloc(1, sizeof(*p));
     if (!p)
         goto fail;
@@ -35,6 +65,16 @@ pl_policy_new(struct pl_config *cfg, struct pl_policy **ret)
             if (pl_cidr_list_add(&p->ssrf_set, &p->core.v[i]) < 0)
                 goto fail;
     }
+    int r = pl_policy_build_dlp(cfg, environ, &p->dlp, &p->dlp_compile_ns, ret_err);
+    if (r < 0) {
+        pl_cidr_list_done(&p->core);
+        pl_cidr_list_done(&p->ssrf_set);
+        free(p);
+        pl_config_free(cfg);
+        return r;
+    }
+    p->enforcing = cfg->enforce && cfg->mode != PL_MODE_AUDIT;
+    urlscan_cfg(p);
     *ret = p;
     return 0;
 fail:
@@ -44,6 +84,7 @@ fail:
         free(p);
     }
     pl_config_free(cfg);
+    *ret_err = strdup("out of memory building the policy");
     return -ENOMEM;
 }
 
@@ -62,6 +103,7 @@ pl_policy_unref(struct pl_policy *p)
         return;
     pl_cidr_list_done(&p->core);
     pl_cidr_list_done(&p->ssrf_set);
+    pl_dlp_db_free(p->dlp);
     pl_config_free(p->cfg);
     free(p);
 }

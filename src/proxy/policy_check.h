@@ -8,7 +8,9 @@
 #include <stdatomic.h>
 
 #include "policy/config.h"
+#include "scan/dlp.h"
 #include "scan/ip.h"
+#include "scan/urlscan.h"
 
 struct pl_policy {
     atomic_int refs;
@@ -16,10 +18,18 @@ struct pl_policy {
     struct pl_cidr_list core;     /* owned: the core SSRF floor, always applied to literals */
     struct pl_cidr_list ssrf_set; /* owned: cfg->internal ∪ core (empty if internal is []) */
     uint64_t started_ns;          /* process start, for /health uptime */
+    struct pl_dlp_db *dlp;        /* owned: every DLP pattern and literal secret */
+    uint64_t dlp_compile_ns;
+    struct pl_urlscan_cfg us; /* the URL pipeline's view of this policy (borrows) */
+    bool enforcing;           /* enforce: true and mode is not audit */
 };
 
-/* Build a snapshot that takes ownership of cfg. Returns 0 or -ENOMEM (cfg freed on failure). */
-int pl_policy_new(struct pl_config *cfg, struct pl_policy **ret);
+/*
+ * Build a snapshot that takes ownership of cfg (freed on failure too): SSRF sets, the
+ * compiled DLP database (with the process environment's secrets when dlp.scan_env), the URL
+ * pipeline settings. Returns 0, or -EINVAL/-ENOMEM/-errno with a malloc'd *ret_err.
+ */
+int pl_policy_new(struct pl_config *cfg, struct pl_policy **ret, char **ret_err);
 struct pl_policy *pl_policy_ref(struct pl_policy *p);
 void pl_policy_unref(struct pl_policy *p);
 

@@ -13,6 +13,7 @@
 #include "net/dns.h"
 #include "net/worker.h"
 #include "obs/audit.h"
+#include "policy/ratelimit.h"
 #include "proxy/policy_check.h"
 #include "proxy/proxy.h"
 #include "util/buf.h"
@@ -74,6 +75,7 @@ struct pl_req {
     char host[PL_HOST_MAX]; /* normalised host name or canonical IP text */
     uint16_t port;
     bool host_is_ip;
+    bool redact_url; /* the URL carried a DLP finding: log scheme://host/[redacted] */
     struct pl_ip addrs[PL_DNS_MAX_ADDRS];
     size_t n_addrs;
     size_t next_addr;
@@ -148,7 +150,8 @@ struct pl_wctx {
     struct pl_client *clients; /* list of live client connections */
     size_t n_clients;
     struct pl_pool pool;
-    struct pl_buf scratch; /* head building */
+    struct pl_buf scratch;      /* head building */
+    struct pl_dlp_scratch *dlp; /* owned: this worker's scanner scratch */
     struct pl_h1_limits req_limits;
     struct pl_h1_limits resp_limits;
     bool draining;
@@ -161,6 +164,7 @@ struct pl_proxy {
     struct pl_config *cfg_view; /* borrowed from the initial policy, for listen/worker count */
     struct pl_policy *pol;      /* ref */
     struct pl_audit *audit;     /* borrowed */
+    struct pl_ratelimit *rl;    /* owned: per-base-domain request windows and data budgets */
     struct pl_wctx *workers;    /* owned array */
     int n_workers;
     char listen_text[128];

@@ -64,6 +64,9 @@ wctx_init(struct pl_proxy *px, struct pl_wctx *w, int id, const struct sockaddr_
     w->listen_fd = -1;
     w->pol = pl_policy_ref(px->pol);
     pl_buf_init(&w->scratch, (size_t)cfg->server.max_header_bytes * 2 + 4096);
+    w->dlp = pl_dlp_scratch_new();
+    if (!w->dlp)
+        return -ENOMEM;
     w->req_limits.max_start_line = (size_t)cfg->server.max_request_line;
     w->req_limits.max_head = (size_t)cfg->server.max_header_bytes;
     w->req_limits.max_headers = (size_t)cfg->server.max_headers;
@@ -135,6 +138,8 @@ wctx_done(struct pl_wctx *w)
     pl_audit_batch_done(&w->abatch);
     pl_worker_done(&w->w);
     pl_buf_done(&w->scratch);
+    pl_dlp_scratch_free(w->dlp);
+    w->dlp = NULL;
     pl_policy_unref(w->pol);
     w->pol = NULL;
 }
@@ -150,13 +155,18 @@ pl_proxy_new(struct pl_config *cfg, struct pl_audit *audit, struct pl_proxy **re
         pl_config_free(cfg);
         return -ENOMEM;
     }
-    int r = pl_policy_new(cfg, &px->pol);
+    int r = pl_policy_new(cfg, &px->pol, ret_err);
     if (r < 0) {
         free(px);
         return r;
     }
     cfg = px->pol->cfg;
     px->audit = audit;
+    px->rl = pl_ratelimit_new(0);
+    if (!px->rl) {
+        r = -ENOMEM;
+        goto fail;
+    }
     snprintf(px->listen_text, sizeof(px->listen_text), "%s", cfg->fetch_proxy.listen);
     if (pl_sock_parse_addr(cfg->fetch_proxy.listen, &ss, &sl) < 0) {
         snprintf(msg, sizeof(msg), "invalid listen address \"%s\"", cfg->fetch_proxy.listen);
@@ -205,6 +215,7 @@ pl_proxy_free(struct pl_proxy *px)
     if (px->main_base)
         event_base_free(px->main_base);
     pl_policy_unref(px->pol);
+    pl_ratelimit_free(px->rl);
     free(px);
 }
 

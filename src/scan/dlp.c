@@ -1,2 +1,1489 @@
-/* placeholder; filled in by the scanning-engine work */
-typedef int pl_placeholder_dlp_t;
+/*
+ * DLP engine: one vectorscan database for every pattern and literal secret of a policy,
+ * confirmed per hit with PCRE2 (see dlp.h).
+ *
+ * Targets are scanned in one vectorscan call: they are laid end to end in the scratch buffer,
+ * separated by '\n'. Normalised views never contain '\n' (the DLP normalisation deletes every
+ * control), so with multi-line mode '^' and '\b' behave at each target's start as at a
+ * string start. A hit that straddles two targets can only be reported, never lost: every hit
+ * is confirmed with PCRE2 on its own target alone before it becomes a finding.
+ */
+#include "scan/dlp.h"
+
+#include <hs/hs.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "scan/bip39.h"
+#include "scan/decode.h"
+#include "scan/domain.h"
+#include "scan/normalize.h"
+#include "scan/validate.h"
+
+/* Backtracking bound per PCRE2 call; a hit that needs more blocks (fail closed). */
+#define MATCH_LIMIT 1000000u
+#define DEPTH_LIMIT 10000u
+/* Distinct (pattern, target) hits kept per scan before they are de-duplicated. */
+#define MAX_HITS 4096
+
+struct pat {
+    char *name; /* owned */
+    enum pl_severity severity;
+    enum pl_validator validator;
+    bool core, warn, literal;
+    bool pcre_only; /* not in the vectorscan database */
+    uint8_t fast;   /* FAST_*: scanned only inside candidate regions (generic patterns) */
+    pcre2_code *re; /* owned; NULL for literal pseudo-patterns */
+    char **exempt;  /* owned */
+    size_t n_exempt;
+};
+
+/* One vectorscan expression: a pattern, or one encoded form of a literal secret. */
+struct expr {
+    uint32_t pat;
+    uint32_t lit_len; /* > 0: a literal form of that many bytes (no PCRE2 confirmation) */
+};
+
+/*
+ * The unanchored generic built-ins (cards, SSN, IBAN, WIF, Discord) have no literal factor,
+ * so vectorscan would have to run them over every byte at a few hundred MB/s. They go into a
+ * second database that only sees candidate regions: runs of [0-9 -] holding at least 9
+ * digits (every card or SSN match lies in one), and runs of [A-Za-z0-9._-] holding at least
+ * 15 consecutive alphanumerics (every IBAN, WIF or Discord token lies in one). Regions are
+ * found at SIMD speed and are rare in ordinary text, and the split is exact: a match of one
+ * of these patterns cannot exist outside a region.
+ */
+enum {
+    FAST_NONE = 0,
+    FAST_DIGITS = 1,
+    FAST_ALNUM = 2,
+};
+#define DIGIT_RUN_MIN 9
+#define ALNUM_RUN_MIN 15
+
+struct pl_dlp_db {
+    struct pat *pats;
+    size_t n_pats;
+    struct expr *exprs;
+    size_t n_exprs;
+    hs_database_t *hs;      /* NULL when no expression went into vectorscan */
+    hs_database_t *hs_fast; /* generic patterns, run on candidate regions only */
+    uint32_t seed_pat;      /* the "BIP-39 Seed Phrase" pseudo-pattern */
+    bool seed_enabled, seed_verify;
+    int seed_min_words;
+    uint8_t fast_kinds;     /* FAST_* present */
+    size_t hs_bytes, pcre_bytes, n_pcre_only;
+    pcre2_match_context *mctx;
+};
+
+struct hit {
+    uint32_t pat;
+    uint32_t target;
+    uint32_t off; /* literal hits: exact extent */
+    uint32_t len;
+    bool exact;
+};
+
+struct pl_dlp_scratch {
+    hs_scratch_t *hs;
+    pcre2_match_data *md;
+    char *buf; /* targets laid end to end */
+    size_t buf_cap;
+    size_t *ends; /* end offset (exclusive) of each target in buf */
+    size_t *starts;
+    size_t ends_cap;
+    char *cbuf; /* candidate regions for the generic patterns, laid end to end */
+    size_t cbuf_cap, cbuf_len;
+    size_t *cends;  /* end offset of each region in cbuf */
+    uint32_t *ctgt; /* target index of each region */
+    size_t n_regions, regions_cap;
+    /* current view set */
+    char *vbuf; /* owned view bytes */
+    size_t vbuf_cap, vbuf_len, vbudget;
+    struct vent {
+        const char *borrowed; /* NULL: bytes at vbuf + off */
+        size_t off, len;
+        uint8_t view;
+    } * vents;
+    size_t n_vents, vents_cap;
+    struct pl_dlp_target *vtargets;
+    size_t vtargets_cap;
+    char *tmp; /* decode work buffer */
+    size_t tmp_cap;
+    struct hit *hits;
+    size_t n_hits;
+    uint32_t *last_target; /* per pattern: last target recorded + 1 (0 = none) */
+    size_t last_cap;
+    bool overflow;
+};
+
+static const char *const view_names[PL_VIEW__COUNT] = {
+    [PL_VIEW_RAW] = "raw",       [PL_VIEW_URL] = "url",       [PL_VIEW_DOTLESS] = "dotless",
+    [PL_VIEW_BASE64] = "base64", [PL_VIEW_HEX] = "hex",       [PL_VIEW_BASE32] = "base32",
+    [PL_VIEW_NOISE] = "noise",   [PL_VIEW_CONCAT] = "concat", [PL_VIEW_SUBSEQ] = "subseq",
+    [PL_VIEW_PATH] = "path",     [PL_VIEW_QUERY] = "query",   [PL_VIEW_HOST] = "host",
+};
+
+const char *
+pl_dlp_view_name(enum pl_dlp_view v)
+{
+    return (unsigned)v < PL_VIEW__COUNT ? view_names[v] : "unknown";
+}
+
+static const char *const sev_names[] = {"low", "medium", "high", "critical"};
+
+const char *
+pl_severity_name(enum pl_severity s)
+{
+    return (unsigned)s < PL_ARRAY_SIZE(sev_names) ? sev_names[s] : "unknown";
+}
+
+int
+pl_severity_parse(struct pl_str s, enum pl_severity *ret)
+{
+    for (size_t i = 0; i < PL_ARRAY_SIZE(sev_names); i++) {
+        if (pl_str_eq_ci(s, pl_str_c(sev_names[i]))) {
+            *ret = (enum pl_severity)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int
+pl_validator_parse(struct pl_str s, enum pl_validator *ret)
+{
+    static const char *const names[] = {"", "luhn", "mod97", "aba", "wif"};
+    for (size_t i = 0; i < PL_ARRAY_SIZE(names); i++) {
+        if (pl_str_eq_ci(s, pl_str_c(names[i]))) {
+            *ret = (enum pl_validator)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* ---- compile ---- */
+
+static char *fmt_err(const char *fmt, ...) PL_PRINTF(1, 2);
+
+#include <stdarg.h>
+
+static char *
+fmt_err(const char *fmt, ...)
+{
+    va_list ap;
+    char tmp[512];
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    return strdup(tmp);
+}
+
+static void
+db_free_pats(struct pl_dlp_db *db)
+{
+    for (size_t i = 0; i < db->n_pats; i++) {
+        struct pat *p = &db->pats[i];
+        free(p->name);
+        pcre2_code_free(p->re);
+        for (size_t j = 0; j < p->n_exempt; j++)
+            free(p->exempt[j]);
+        free(p->exempt);
+    }
+    free(db->pats);
+}
+
+void
+pl_dlp_db_free(struct pl_dlp_db *db)
+{
+    if (!db)
+        return;
+    db_free_pats(db);
+    free(db->exprs);
+    hs_free_database(db->hs);
+    hs_free_database(db->hs_fast);
+    pcre2_match_context_free(db->mctx);
+    free(db);
+}
+
+/* Append a regex expression; the growable arrays are owned by the caller. */
+struct exprbuf {
+    char **re; /* owned strings */
+    unsigned *flags;
+    struct expr *e;
+    size_t n, cap;
+};
+
+static int
+exprbuf_add(struct exprbuf *b, char *re, unsigned flags, uint32_t pat, uint32_t lit_len)
+{
+    if (!re)
+        return -ENOMEM;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        char **r = realloc(b->re, cap * sizeof(*r));
+        if (r)
+            b->re = r;
+        unsigned *f = realloc(b->flags, cap * sizeof(*f));
+        if (f)
+            b->flags = f;
+        struct expr *e = realloc(b->e, cap * sizeof(*e));
+        if (e)
+            b->e = e;
+        if (!r || !f || !e) {
+            free(re);
+            return -ENOMEM;
+        }
+        b->cap = cap;
+    }
+    b->re[b->n] = re;
+    b->flags[b->n] = flags;
+    b->e[b->n] = (struct expr){pat, lit_len};
+    b->n++;
+    return 0;
+}
+
+static void
+exprbuf_done(struct exprbuf *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->re[i]);
+    free(b->re);
+    free(b->flags);
+    free(b->e);
+}
+
+/* A regex matching exactly the bytes of s (every byte as \xHH). */
+static char *
+escape_literal(const char *s, size_t len)
+{
+    char *out = malloc(len * 4 + 1);
+    if (!out)
+        return NULL;
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i * 4] = '\\';
+        out[i * 4 + 1] = 'x';
+        out[i * 4 + 2] = hex[c >> 4];
+        out[i * 4 + 3] = hex[c & 15];
+    }
+    out[len * 4] = '\0';
+    return out;
+}
+
+static size_t
+enc_base64(const unsigned char *in, size_t n, char *out, bool url, bool pad)
+{
+    const char *a = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                        : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0, i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = a[v >> 18];
+        out[o++] = a[(v >> 12) & 63];
+        out[o++] = a[(v >> 6) & 63];
+        out[o++] = a[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = a[v >> 18];
+        out[o++] = a[(v >> 12) & 63];
+        if (pad) {
+            out[o++] = '=';
+            out[o++] = '=';
+        }
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = a[v >> 18];
+        out[o++] = a[(v >> 12) & 63];
+        out[o++] = a[(v >> 6) & 63];
+        if (pad)
+            out[o++] = '=';
+    }
+    return o;
+}
+
+static size_t
+enc_base32(const unsigned char *in, size_t n, char *out, bool pad)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    size_t o = 0;
+    uint64_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc = acc << 8 | in[i];
+        bits += 8;
+        while (bits >= 5) {
+            out[o++] = a[(acc >> (bits - 5)) & 31];
+            bits -= 5;
+        }
+    }
+    if (bits > 0)
+        out[o++] = a[(acc << (5 - bits)) & 31];
+    if (pad)
+        while (o % 8)
+            out[o++] = '=';
+    return o;
+}
+
+/* Hex of in, each byte preceded by prefix and followed (except the last) by sep. */
+static size_t
+enc_hex(const unsigned char *in, size_t n, char *out, const char *prefix, const char *sep)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0, pl = strlen(prefix), sl = strlen(sep);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(out + o, prefix, pl);
+        o += pl;
+        out[o++] = hex[in[i] >> 4];
+        out[o++] = hex[in[i] & 15];
+        if (i + 1 < n) {
+            memcpy(out + o, sep, sl);
+            o += sl;
+        }
+    }
+    return o;
+}
+
+#define LIT_MIN 8
+#define LIT_MAX 4096
+
+static int
+add_literal_forms(struct exprbuf *b, const struct pl_dlp_literal *l, uint32_t pat)
+{
+    const unsigned char *v = (const unsigned char *)l->value;
+    size_t n = l->len;
+    char *tmp = malloc(n * 4 + 16);
+    if (!tmp)
+        return -ENOMEM;
+    int r;
+    /* Raw: case-sensitive (the only expression without HS_FLAG_CASELESS). */
+    if ((r = exprbuf_add(b, escape_literal(l->value, n), HS_FLAG_SINGLEMATCH, pat, (uint32_t)n)))
+        goto out;
+    for (int k = 0; k < 4; k++) {
+        size_t m = enc_base64(v, n, tmp, k & 1, k & 2);
+        if (k & 2 && n % 3 == 0)
+            continue; /* padded == unpadded */
+        if ((r = exprbuf_add(b, escape_literal(tmp, m), HS_FLAG_SINGLEMATCH, pat, (uint32_t)m)))
+            goto out;
+    }
+    static const char *const hexforms[][2] = {{"", ""},  {"", ":"},   {"", " "}, {"", "-"},
+                                              {"", ","}, {"\\x", ""}, {"0x", ""}};
+    for (size_t k = 0; k < PL_ARRAY_SIZE(hexforms); k++) {
+        size_t m = enc_hex(v, n, tmp, hexforms[k][0], hexforms[k][1]);
+        if ((r = exprbuf_add(b, escape_literal(tmp, m), HS_FLAG_SINGLEMATCH | HS_FLAG_CASELESS, pat,
+                             (uint32_t)m)))
+            goto out;
+    }
+    for (int pad = 0; pad < 2; pad++) {
+        size_t m = enc_base32(v, n, tmp, pad);
+        if (pad && n % 5 == 0)
+            continue;
+        if ((r = exprbuf_add(b, escape_literal(tmp, m), HS_FLAG_SINGLEMATCH | HS_FLAG_CASELESS, pat,
+                             (uint32_t)m)))
+            goto out;
+    }
+    r = 0;
+out:
+    free(tmp);
+    return r;
+}
+
+static int
+compile_pcre(struct pat *p, const char *regex, char **ret_err)
+{
+    int code;
+    PCRE2_SIZE eoff;
+    p->re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+                          PCRE2_CASELESS | PCRE2_MULTILINE, &code, &eoff, NULL);
+    if (!p->re) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(code, msg, sizeof(msg));
+        *ret_err = fmt_err("dlp.patterns: %s: invalid regex at offset %zu: %s", p->name,
+                           (size_t)eoff, (const char *)msg);
+        return -EINVAL;
+    }
+    /* JIT is an optimisation; interpretation gives the same answers. */
+    (void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
+    return 0;
+}
+
+/*
+ * Compile the expressions into vectorscan. An expression it rejects is retried in prefilter
+ * mode (a superset: PCRE2 confirms every hit anyway) and otherwise dropped from the database
+ * and marked PCRE2-only. Literal forms cannot fail.
+ */
+static int
+compile_hs(struct pl_dlp_db *db, struct exprbuf *b, bool fast, hs_database_t **ret, char **ret_err)
+{
+    for (;;) {
+        size_t n = 0;
+        const char **res = malloc((b->n + 1) * sizeof(*res));
+        unsigned *ids = malloc((b->n + 1) * sizeof(*ids));
+        unsigned *flags = malloc((b->n + 1) * sizeof(*flags));
+        if (!res || !ids || !flags) {
+            free(res);
+            free(ids);
+            free(flags);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < b->n; i++) {
+            const struct pat *p = &db->pats[b->e[i].pat];
+            if ((p->pcre_only && !b->e[i].lit_len) || (p->fast != 0) != fast)
+                continue;
+            res[n] = b->re[i];
+            ids[n] = (unsigned)i;
+            flags[n] = b->flags[i];
+            n++;
+        }
+        if (n == 0) {
+            free(res);
+            free(ids);
+            free(flags);
+            return 0;
+        }
+        hs_compile_error_t *ce = NULL;
+        hs_database_t *hdb = NULL;
+        hs_error_t err =
+            hs_compile_multi(res, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &hdb, &ce);
+        int bad = ce ? ce->expression : -1;
+        free(res);
+        if (err == HS_SUCCESS) {
+            free(ids);
+            free(flags);
+            *ret = hdb;
+            size_t sz = 0;
+            hs_database_size(hdb, &sz);
+            db->hs_bytes += sz;
+            return 0;
+        }
+        if (bad < 0) {
+            *ret_err = fmt_err("dlp: pattern database compile failed: %s",
+                               ce ? ce->message : "unknown error");
+            hs_free_compile_error(ce);
+            free(ids);
+            free(flags);
+            return -EINVAL;
+        }
+        hs_free_compile_error(ce);
+        size_t ei = ids[bad];
+        bool was_prefilter = flags[bad] & HS_FLAG_PREFILTER;
+        free(ids);
+        free(flags);
+        if (!was_prefilter && !b->e[ei].lit_len) {
+            b->flags[ei] |= HS_FLAG_PREFILTER;
+        } else {
+            db->pats[b->e[ei].pat].pcre_only = true;
+            db->n_pcre_only++;
+        }
+    }
+}
+
+/* The fast-path class of a spec: only the built-in generic patterns, recognised by regex. */
+static uint8_t
+fast_class(const char *regex)
+{
+    static const char *const digit_names[] = {"Credit Card Number", "Social Security Number"};
+    static const char *const alnum_names[] = {"IBAN", "Bitcoin WIF Private Key",
+                                              "Discord Bot Token"};
+    for (size_t i = 0; i < pl_dlp_builtin_count; i++) {
+        const struct pl_dlp_def *d = &pl_dlp_builtin_defs[i];
+        if (strcmp(d->regex, regex) != 0)
+            continue;
+        for (size_t k = 0; k < PL_ARRAY_SIZE(digit_names); k++)
+            if (!strcmp(d->name, digit_names[k]))
+                return FAST_DIGITS;
+        for (size_t k = 0; k < PL_ARRAY_SIZE(alnum_names); k++)
+            if (!strcmp(d->name, alnum_names[k]))
+                return FAST_ALNUM;
+    }
+    return FAST_NONE;
+}
+
+int
+pl_dlp_compile_with_literals(const struct pl_dlp_spec *specs, size_t n,
+                             const struct pl_dlp_literal *lits, size_t n_lits,
+                             struct pl_dlp_db **ret, char **ret_err)
+{
+    struct exprbuf b = {0};
+    char *err = NULL;
+    int r = -ENOMEM;
+    struct pl_dlp_db *db = calloc(1, sizeof(*db));
+    if (!db)
+        goto fail;
+    db->pats = calloc(n + n_lits + 3, sizeof(*db->pats));
+    if (!db->pats)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        struct pat *p = &db->pats[db->n_pats];
+        p->name = strdup(specs[i].name);
+        if (!p->name)
+            goto fail;
+        db->n_pats++;
+        p->severity = specs[i].severity;
+        p->validator = specs[i].validator;
+        p->core = specs[i].core;
+        p->warn = specs[i].warn;
+        p->fast = fast_class(specs[i].regex);
+        db->fast_kinds |= p->fast;
+        if (specs[i].n_exempt) {
+            p->exempt = calloc(specs[i].n_exempt, sizeof(char *));
+            if (!p->exempt)
+                goto fail;
+            for (size_t j = 0; j < specs[i].n_exempt; j++) {
+                if (!(p->exempt[j] = strdup(specs[i].exempt_domains[j])))
+                    goto fail;
+                p->n_exempt++;
+            }
+        }
+        if ((r = compile_pcre(p, specs[i].regex, &err)) < 0)
+            goto fail;
+        size_t sz = 0;
+        pcre2_pattern_info(p->re, PCRE2_INFO_SIZE, &sz);
+        db->pcre_bytes += sz;
+        r = exprbuf_add(&b, strdup(specs[i].regex),
+                        HS_FLAG_CASELESS | HS_FLAG_MULTILINE | HS_FLAG_ALLOWEMPTY,
+                        (uint32_t)(db->n_pats - 1), 0);
+        if (r < 0)
+            goto fail;
+    }
+    /* Literal secrets: one pseudo-pattern per kind (env, file), one per canary name. */
+    uint32_t kind_pat[2] = {UINT32_MAX, UINT32_MAX};
+    static const char *const kind_names[2] = {"Environment Variable Leak", "Known Secret Leak"};
+    for (size_t i = 0; i < n_lits; i++) {
+        const struct pl_dlp_literal *l = &lits[i];
+        if (l->len < LIT_MIN || l->len > LIT_MAX || memchr(l->value, '\n', l->len))
+            continue;
+        uint32_t pid;
+        if (l->kind == PL_DLP_LIT_CANARY) {
+            pid = (uint32_t)db->n_pats;
+            struct pat *p = &db->pats[db->n_pats];
+            char name[300];
+            snprintf(name, sizeof(name), "Canary Token (%s)", l->name ? l->name : "");
+            if (!(p->name = strdup(name)))
+                goto fail;
+            db->n_pats++;
+            p->severity = PL_SEV_CRITICAL;
+            p->literal = true;
+        } else {
+            unsigned k = l->kind == PL_DLP_LIT_ENV ? 0 : 1;
+            if (kind_pat[k] == UINT32_MAX) {
+                kind_pat[k] = (uint32_t)db->n_pats;
+                struct pat *p = &db->pats[db->n_pats];
+                if (!(p->name = strdup(kind_names[k])))
+                    goto fail;
+                db->n_pats++;
+                p->severity = PL_SEV_CRITICAL;
+                p->literal = true;
+            }
+            pid = kind_pat[k];
+        }
+        if ((r = add_literal_forms(&b, l, pid)) < 0)
+            goto fail;
+    }
+    db->seed_pat = (uint32_t)db->n_pats;
+    if (!(db->pats[db->n_pats].name = strdup("BIP-39 Seed Phrase")))
+        goto fail;
+    db->pats[db->n_pats].severity = PL_SEV_CRITICAL;
+    db->pats[db->n_pats].literal = true;
+    db->n_pats++;
+    pl_dlp_db_set_seed_phrase(db, true, 12, true);
+    db->mctx = pcre2_match_context_create(NULL);
+    if (!db->mctx)
+        goto fail;
+    pcre2_set_match_limit(db->mctx, MATCH_LIMIT);
+    pcre2_set_depth_limit(db->mctx, DEPTH_LIMIT);
+    if ((r = compile_hs(db, &b, false, &db->hs, &err)) < 0 ||
+        (r = compile_hs(db, &b, true, &db->hs_fast, &err)) < 0)
+        goto fail;
+    db->exprs = b.e;
+    db->n_exprs = b.n;
+    b.e = NULL;
+    exprbuf_done(&b);
+    *ret = db;
+    return 0;
+fail:
+    exprbuf_done(&b);
+    pl_dlp_db_free(db);
+    if (ret_err)
+        *ret_err = err ? err : strdup("dlp: out of memory compiling patterns");
+    else
+        free(err);
+    return r < 0 ? r : -ENOMEM;
+}
+
+int
+pl_dlp_compile(const struct pl_dlp_spec *specs, size_t n, struct pl_dlp_db **ret, char **ret_err)
+{
+    return pl_dlp_compile_with_literals(specs, n, NULL, 0, ret, ret_err);
+}
+
+void
+pl_dlp_db_set_seed_phrase(struct pl_dlp_db *db, bool enabled, int min_words, bool verify_checksum)
+{
+    db->seed_enabled = enabled;
+    db->seed_min_words = min_words;
+    db->seed_verify = verify_checksum;
+}
+
+size_t
+pl_dlp_db_count(const struct pl_dlp_db *db)
+{
+    return db->n_pats;
+}
+
+const char *
+pl_dlp_db_name(const struct pl_dlp_db *db, unsigned id)
+{
+    return id < db->n_pats ? db->pats[id].name : "unknown";
+}
+
+enum pl_severity
+pl_dlp_db_severity(const struct pl_dlp_db *db, unsigned id)
+{
+    return id < db->n_pats ? db->pats[id].severity : PL_SEV_CRITICAL;
+}
+
+bool
+pl_dlp_db_is_core(const struct pl_dlp_db *db, unsigned id)
+{
+    return id < db->n_pats && db->pats[id].core;
+}
+
+bool
+pl_dlp_db_is_warn(const struct pl_dlp_db *db, unsigned id)
+{
+    return id < db->n_pats && db->pats[id].warn;
+}
+
+size_t
+pl_dlp_db_bytes(const struct pl_dlp_db *db)
+{
+    return db->hs_bytes + db->pcre_bytes;
+}
+
+size_t
+pl_dlp_db_pcre_only(const struct pl_dlp_db *db)
+{
+    return db->n_pcre_only;
+}
+
+/* ---- scan ---- */
+
+struct pl_dlp_scratch *
+pl_dlp_scratch_new(void)
+{
+    struct pl_dlp_scratch *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->md = pcre2_match_data_create(1, NULL);
+    s->hits = malloc(MAX_HITS * sizeof(*s->hits));
+    if (!s->md || !s->hits) {
+        pl_dlp_scratch_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void
+pl_dlp_scratch_free(struct pl_dlp_scratch *s)
+{
+    if (!s)
+        return;
+    hs_free_scratch(s->hs);
+    pcre2_match_data_free(s->md);
+    free(s->buf);
+    free(s->ends);
+    free(s->starts);
+    free(s->hits);
+    free(s->vbuf);
+    free(s->vents);
+    free(s->vtargets);
+    free(s->tmp);
+    free(s->cbuf);
+    free(s->cends);
+    free(s->ctgt);
+    free(s->last_target);
+    free(s);
+}
+
+static int
+grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 256;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return -ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+struct scan_ctx {
+    const struct pl_dlp_db *db;
+    struct pl_dlp_scratch *s;
+    size_t n_targets;
+    const size_t *ends; /* end of each unit (target or region) in the scanned buffer */
+    size_t n_units;
+    const uint32_t *units; /* unit -> target; NULL when units are the targets */
+};
+
+static int
+hit_cmp(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    if (x->pat != y->pat)
+        return x->pat < y->pat ? -1 : 1;
+    if (x->target != y->target)
+        return x->target < y->target ? -1 : 1;
+    return 0;
+}
+
+static void
+dedupe_hits(struct pl_dlp_scratch *s)
+{
+    qsort(s->hits, s->n_hits, sizeof(*s->hits), hit_cmp);
+    size_t o = 0;
+    for (size_t i = 0; i < s->n_hits; i++)
+        if (o == 0 || hit_cmp(&s->hits[o - 1], &s->hits[i]) != 0)
+            s->hits[o++] = s->hits[i];
+    s->n_hits = o;
+}
+
+static int
+on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
+{
+    (void)from;
+    (void)flags;
+    struct scan_ctx *c = ctx;
+    struct pl_dlp_scratch *s = c->s;
+    const struct expr *e = &c->db->exprs[id];
+    /* Unit whose range holds the end of the match (binary search). */
+    size_t lo = 0, hi = c->n_units;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->ends[mid] < to)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo >= c->n_units)
+        return 0;
+    uint32_t t = c->units ? c->units[lo] : (uint32_t)lo;
+    if (e->lit_len) {
+        if (to - s->starts[t] < e->lit_len)
+            return 0; /* straddles the separator: not inside one target */
+    }
+    if (s->last_target[e->pat] == t + 1)
+        return 0;
+    s->last_target[e->pat] = t + 1;
+    if (s->n_hits == MAX_HITS) {
+        dedupe_hits(s);
+        if (s->n_hits == MAX_HITS) {
+            s->overflow = true;
+            return 1; /* stop scanning */
+        }
+    }
+    struct hit *h = &s->hits[s->n_hits++];
+    h->pat = e->pat;
+    h->target = t;
+    h->exact = e->lit_len > 0;
+    h->off = h->exact ? (uint32_t)(to - e->lit_len - s->starts[t]) : 0;
+    h->len = e->lit_len;
+    return 0;
+}
+
+static bool
+validate(enum pl_validator v, struct pl_str m)
+{
+    switch (v) {
+    case PL_VALIDATOR_LUHN:
+        return pl_validate_luhn_card(m);
+    case PL_VALIDATOR_MOD97:
+        return pl_validate_iban(m);
+    case PL_VALIDATOR_ABA:
+        return pl_validate_aba(m);
+    case PL_VALIDATOR_WIF:
+        return pl_validate_wif(m);
+    case PL_VALIDATOR_NONE:
+        break;
+    }
+    return true;
+}
+
+/*
+ * Run pattern p with PCRE2 over text; on the first match that validates, fill *ret_off/len
+ * and return 1. 0 when nothing matches, negative when PCRE2 could not decide.
+ */
+static int
+confirm(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pat *p,
+        struct pl_str text, uint32_t *ret_off, uint32_t *ret_len)
+{
+    PCRE2_SIZE start = 0;
+    while (start <= text.len) {
+        int rc = pcre2_match(p->re, (PCRE2_SPTR)text.p, text.len, start, 0, s->md, db->mctx);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            return 0;
+        if (rc < 0)
+            return -E2BIG;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+        struct pl_str m = pl_str_from(text.p + ov[0], ov[1] - ov[0]);
+        if (validate(p->validator, m)) {
+            *ret_off = (uint32_t)ov[0];
+            *ret_len = (uint32_t)(ov[1] - ov[0]);
+            return 1;
+        }
+        start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+    }
+    return 0;
+}
+
+static bool
+exempted(const struct pat *p, struct pl_str host)
+{
+    if (!p->n_exempt || !host.len || p->core)
+        return false;
+    return pl_domain_match_any(host, p->exempt, p->n_exempt);
+}
+
+static void
+add_finding(struct pl_dlp_result *res, uint32_t pat, const struct pl_dlp_target *t, uint32_t ti,
+            uint32_t off, uint32_t len)
+{
+    for (size_t i = 0; i < res->n; i++)
+        if (res->f[i].pattern == pat && res->f[i].view == t->view)
+            return; /* the same pattern in the same kind of view: one finding is enough */
+    if (res->n == PL_DLP_MAX_FINDINGS) {
+        res->truncated = true;
+        return;
+    }
+    res->f[res->n++] = (struct pl_dlp_finding){
+        .pattern = (uint16_t)pat, .view = t->view, .target = (uint16_t)ti, .off = off, .len = len};
+}
+
+static const struct pl_dlp_db *sort_db;
+
+static int
+order_cmp(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    bool cx = sort_db->pats[x->pat].core, cy = sort_db->pats[y->pat].core;
+    if (cx != cy)
+        return cx ? -1 : 1;
+    if (x->target != y->target)
+        return x->target < y->target ? -1 : 1;
+    if (x->pat != y->pat)
+        return x->pat < y->pat ? -1 : 1;
+    return 0;
+}
+
+/* Insertion sort by reference order (hits are few); qsort_r is not needed then. */
+static void
+sort_hits(const struct pl_dlp_db *db, struct hit *h, size_t n)
+{
+    sort_db = db;
+    for (size_t i = 1; i < n; i++) {
+        struct hit k = h[i];
+        size_t j = i;
+        while (j > 0 && order_cmp(&h[j - 1], &k) > 0) {
+            h[j] = h[j - 1];
+            j--;
+        }
+        h[j] = k;
+    }
+}
+
+/* ---- candidate regions for the generic patterns ---- */
+
+#include <emmintrin.h>
+
+static inline __m128i
+in_range(__m128i v, char lo, char hi)
+{
+    __m128i d = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+    __m128i span = _mm_set1_epi8((char)(hi - lo));
+    return _mm_cmpeq_epi8(_mm_max_epu8(d, span), span);
+}
+
+/* Bit i set when p[i] is an ASCII letter or digit (kind FAST_ALNUM) or in [0-9 -]. */
+static inline uint64_t
+class_mask64(const unsigned char *p, int kind)
+{
+    uint64_t m = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i c = in_range(v, '0', '9');
+        if (kind == FAST_ALNUM)
+            c = _mm_or_si128(c, in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z'));
+        else
+            c = _mm_or_si128(c, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                                             _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(c) << (16 * k);
+    }
+    return m;
+}
+
+/* Does the block hold a run of >= len ones, counting `carry` ones just before bit 0? */
+static inline bool
+block_has_run(uint64_t m, size_t carry, unsigned len)
+{
+    size_t lead = ~m ? (size_t)__builtin_ctzll(~m) : 64;
+    if (carry + lead >= len)
+        return true;
+    uint64_t x = m;
+    unsigned have = 1;
+    while (have < len) {
+        unsigned sh = PL_MIN(have, len - have);
+        x &= x >> sh;
+        have += sh;
+    }
+    return x != 0;
+}
+
+static inline bool
+is_alnum(unsigned char c)
+{
+    return (unsigned)(c - '0') < 10 || (unsigned)((c | 0x20) - 'a') < 26;
+}
+
+static inline bool
+is_ext(unsigned char c) /* the Discord token alphabet: alnum . _ - */
+{
+    return is_alnum(c) || c == '.' || c == '_' || c == '-';
+}
+
+static inline bool
+is_digitsep(unsigned char c)
+{
+    return (unsigned)(c - '0') < 10 || c == ' ' || c == '-';
+}
+
+static int
+add_region(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, size_t a, size_t b)
+{
+    /* One byte of context on each side keeps \b exact at the region's edges. */
+    a = a > 0 ? a - 1 : 0;
+    b = b < len ? b + 1 : len;
+    /* The unit a region belongs to is the target holding its first real byte. */
+    size_t need = s->cbuf_len + (b - a) + 1;
+    if (grow((void **)&s->cbuf, &s->cbuf_cap, need, 1) < 0)
+        return -ENOMEM;
+    if (s->n_regions == s->regions_cap) {
+        size_t cap = s->regions_cap ? s->regions_cap * 2 : 64;
+        size_t *e = realloc(s->cends, cap * sizeof(*e));
+        if (e)
+            s->cends = e;
+        uint32_t *t = realloc(s->ctgt, cap * sizeof(*t));
+        if (t)
+            s->ctgt = t;
+        if (!e || !t)
+            return -ENOMEM;
+        s->regions_cap = cap;
+    }
+    if (s->cbuf_len)
+        s->cbuf[s->cbuf_len++] = '\n';
+    memcpy(s->cbuf + s->cbuf_len, buf + a, b - a);
+    s->cbuf_len += b - a;
+    s->cends[s->n_regions] = s->cbuf_len;
+    s->ctgt[s->n_regions] = (uint32_t)(a + 1); /* a buffer offset for now; mapped below */
+    s->n_regions++;
+    return 0;
+}
+
+/*
+ * Scalar pass over buf[pos..] that emits the regions starting in it and returns where it
+ * stopped: the first byte at or after `until` that is outside every run.
+ */
+static int
+scalar_regions(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, int kind, size_t pos,
+               size_t until, size_t *ret_pos)
+{
+    while (pos < len) {
+        if (kind == FAST_ALNUM) {
+            if (!is_alnum(buf[pos])) {
+                if (pos >= until)
+                    break;
+                pos++;
+                continue;
+            }
+            size_t a = pos;
+            while (pos < len && is_alnum(buf[pos]))
+                pos++;
+            if (pos - a >= ALNUM_RUN_MIN) {
+                size_t ea = a, eb = pos;
+                while (ea > 0 && is_ext(buf[ea - 1]))
+                    ea--;
+                while (eb < len && is_ext(buf[eb]))
+                    eb++;
+                int r = add_region(s, buf, len, ea, eb);
+                if (r < 0)
+                    return r;
+                pos = eb;
+            }
+        } else {
+            if (!is_digitsep(buf[pos])) {
+                if (pos >= until)
+                    break;
+                pos++;
+                continue;
+            }
+            size_t a = pos, digits = 0;
+            while (pos < len && is_digitsep(buf[pos]))
+                digits += (unsigned)(buf[pos++] - '0') < 10;
+            if (digits >= DIGIT_RUN_MIN) {
+                int r = add_region(s, buf, len, a, pos);
+                if (r < 0)
+                    return r;
+            }
+        }
+    }
+    *ret_pos = pos;
+    return 0;
+}
+
+static int
+find_regions(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, int kind)
+{
+    unsigned min = kind == FAST_ALNUM ? ALNUM_RUN_MIN : DIGIT_RUN_MIN;
+    size_t pos = 0, carry = 0;
+    while (pos + 64 <= len) {
+        uint64_t m = class_mask64(buf + pos, kind);
+        if (m == 0) {
+            carry = 0;
+            pos += 64;
+            continue;
+        }
+        if (!block_has_run(m, carry, min)) {
+            carry = ~m ? (size_t)__builtin_clzll(~m) : carry + 64;
+            pos += 64;
+            continue;
+        }
+        int r = scalar_regions(s, buf, len, kind, pos - carry, pos + 64, &pos);
+        if (r < 0)
+            return r;
+        carry = 0;
+    }
+    size_t end;
+    return scalar_regions(s, buf, len, kind, pos - PL_MIN(carry, pos), len, &end);
+}
+
+static int
+collect_regions(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, size_t len, size_t n)
+{
+    s->cbuf_len = 0;
+    s->n_regions = 0;
+    const unsigned char *buf = (const unsigned char *)s->buf;
+    int r;
+    if ((db->fast_kinds & FAST_DIGITS) && (r = find_regions(s, buf, len, FAST_DIGITS)) < 0)
+        return r;
+    if ((db->fast_kinds & FAST_ALNUM) && (r = find_regions(s, buf, len, FAST_ALNUM)) < 0)
+        return r;
+    /* Map each region's first byte to its target (targets are separated by '\n'). */
+    for (size_t i = 0; i < s->n_regions; i++) {
+        size_t off = s->ctgt[i];
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (s->ends[mid] < off)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        s->ctgt[i] = (uint32_t)PL_MIN(lo, n - 1);
+    }
+    return 0;
+}
+
+int
+pl_dlp_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
+            const struct pl_dlp_target *targets, size_t n, struct pl_str exempt_host,
+            struct pl_dlp_result *res)
+{
+    if (n == 0)
+        return 0;
+    if (n > UINT16_MAX)
+        return -E2BIG;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += targets[i].text.len + 1;
+    if (total > UINT32_MAX)
+        return -E2BIG;
+    if (grow((void **)&s->buf, &s->buf_cap, total, 1) < 0 ||
+        grow((void **)&s->ends, &s->ends_cap, n, sizeof(size_t)) < 0)
+        return -ENOMEM;
+    if (s->ends_cap > 0) {
+        size_t cap = s->ends_cap;
+        void *q = realloc(s->starts, cap * sizeof(size_t));
+        if (!q)
+            return -ENOMEM;
+        s->starts = q;
+    }
+    if (grow((void **)&s->last_target, &s->last_cap, db->n_pats, sizeof(uint32_t)) < 0)
+        return -ENOMEM;
+    memset(s->last_target, 0, db->n_pats * sizeof(uint32_t));
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        s->starts[i] = o;
+        if (targets[i].text.len)
+            memcpy(s->buf + o, targets[i].text.p, targets[i].text.len);
+        o += targets[i].text.len;
+        s->ends[i] = o;
+        s->buf[o++] = '\n';
+    }
+    s->n_hits = 0;
+    s->overflow = false;
+    if (db->hs) {
+        if (hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS)
+            return -ENOMEM;
+        struct scan_ctx c = {db, s, n, s->ends, n, NULL};
+        hs_error_t e = hs_scan(db->hs, s->buf, (unsigned)(o - 1), 0, s->hs, on_match, &c);
+        if (e != HS_SUCCESS && !(e == HS_SCAN_TERMINATED && s->overflow))
+            return -EIO;
+        if (s->overflow)
+            return -E2BIG;
+    }
+    if (db->hs_fast) {
+        int r = collect_regions(db, s, o - 1, n);
+        if (r < 0)
+            return r;
+        if (s->n_regions) {
+            if (hs_alloc_scratch(db->hs_fast, &s->hs) != HS_SUCCESS)
+                return -ENOMEM;
+            struct scan_ctx c = {db, s, n, s->cends, s->n_regions, s->ctgt};
+            hs_error_t e =
+                hs_scan(db->hs_fast, s->cbuf, (unsigned)s->cbuf_len, 0, s->hs, on_match, &c);
+            if (e != HS_SUCCESS && !(e == HS_SCAN_TERMINATED && s->overflow))
+                return -EIO;
+            if (s->overflow)
+                return -E2BIG;
+        }
+    }
+    /* Patterns vectorscan could not take run on every target. */
+    for (size_t p = 0; p < db->n_pats && db->n_pcre_only; p++) {
+        if (!db->pats[p].pcre_only)
+            continue;
+        for (size_t t = 0; t < n && s->n_hits < MAX_HITS; t++)
+            s->hits[s->n_hits++] = (struct hit){.pat = (uint32_t)p, .target = (uint32_t)t};
+        if (s->n_hits == MAX_HITS)
+            return -E2BIG;
+    }
+    dedupe_hits(s);
+    sort_hits(db, s->hits, s->n_hits);
+    for (size_t i = 0; i < s->n_hits; i++) {
+        const struct hit *h = &s->hits[i];
+        const struct pat *p = &db->pats[h->pat];
+        if (exempted(p, exempt_host))
+            continue;
+        uint32_t off = h->off, len = h->len;
+        if (!h->exact) {
+            int r = confirm(db, s, p, targets[h->target].text, &off, &len);
+            if (r < 0)
+                return r;
+            if (r == 0)
+                continue;
+        }
+        add_finding(res, h->pat, &targets[h->target], h->target, off, len);
+    }
+    return 0;
+}
+
+const struct pl_dlp_finding *
+pl_dlp_result_first_block(const struct pl_dlp_db *db, const struct pl_dlp_result *res)
+{
+    const struct pl_dlp_finding *best = NULL;
+    for (size_t i = 0; i < res->n; i++) {
+        const struct pl_dlp_finding *f = &res->f[i];
+        if (db->pats[f->pattern].warn)
+            continue;
+        if (!best || (db->pats[f->pattern].core && !db->pats[best->pattern].core))
+            best = f;
+    }
+    return best;
+}
+
+/* ---- view sets ---- */
+
+void
+pl_dlp_views_reset(struct pl_dlp_scratch *s, size_t input_len)
+{
+    s->vbuf_len = 0;
+    s->n_vents = 0;
+    s->vbudget = PL_DLP_VIEW_BUDGET(input_len);
+}
+
+size_t
+pl_dlp_views_count(const struct pl_dlp_scratch *s)
+{
+    return s->n_vents;
+}
+
+struct pl_str
+pl_dlp_views_get(const struct pl_dlp_scratch *s, size_t i)
+{
+    const struct vent *v = &s->vents[i];
+    return pl_str_from(v->borrowed ? v->borrowed : s->vbuf + v->off, v->len);
+}
+
+static int
+vent_push(struct pl_dlp_scratch *s, const char *borrowed, size_t off, size_t len, uint8_t view)
+{
+    if (s->n_vents >= PL_DLP_MAX_VIEWS)
+        return -E2BIG;
+    if (grow((void **)&s->vents, &s->vents_cap, s->n_vents + 1, sizeof(*s->vents)) < 0)
+        return -ENOMEM;
+    s->vents[s->n_vents++] = (struct vent){borrowed, off, len, view};
+    return 0;
+}
+
+/* Reserve n bytes at the end of vbuf within the budget; returns the offset or -E2BIG. */
+static int
+vbuf_reserve(struct pl_dlp_scratch *s, size_t n, size_t *ret_off)
+{
+    if (s->vbuf_len + n > s->vbudget)
+        return -E2BIG;
+    if (grow((void **)&s->vbuf, &s->vbuf_cap, s->vbuf_len + n, 1) < 0)
+        return -ENOMEM;
+    *ret_off = s->vbuf_len;
+    return 0;
+}
+
+/* Is text already present as a view (same bytes)? Cheap guard against duplicate decodings. */
+static bool
+view_exists(const struct pl_dlp_scratch *s, struct pl_str text)
+{
+    for (size_t i = s->n_vents; i-- > 0 && i + 8 >= s->n_vents;) {
+        struct pl_str v = pl_dlp_views_get(s, i);
+        if (v.len == text.len && memcmp(v.p, text.p, text.len) == 0)
+            return true;
+    }
+    return false;
+}
+
+int
+pl_dlp_views_add(struct pl_dlp_scratch *s, struct pl_str text, enum pl_dlp_view view,
+                 bool normalize, bool borrow)
+{
+    if (text.len == 0)
+        return 0;
+    if (!normalize || pl_norm_is_identity(text, PL_NORM_DLP)) {
+        if (view_exists(s, text))
+            return 0;
+        if (s->vbuf && text.p >= s->vbuf && text.p < s->vbuf + s->vbuf_len)
+            return vent_push(s, NULL, (size_t)(text.p - s->vbuf), text.len, (uint8_t)view);
+        if (borrow)
+            return vent_push(s, text.p, 0, text.len, (uint8_t)view);
+        size_t off;
+        int r = vbuf_reserve(s, text.len, &off);
+        if (r < 0)
+            return r;
+        memcpy(s->vbuf + off, text.p, text.len);
+        s->vbuf_len += text.len;
+        return vent_push(s, NULL, off, text.len, (uint8_t)view);
+    }
+    /* text may point into vbuf: normalise into tmp first, then copy. */
+    size_t cap = text.len + 256;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (grow((void **)&s->tmp, &s->tmp_cap, cap, 1) < 0)
+            return -ENOMEM;
+        int n = pl_normalize(text, PL_NORM_DLP, s->tmp, s->tmp_cap);
+        if (n == -E2BIG && attempt == 0) {
+            cap = pl_norm_bound(text.len);
+            continue;
+        }
+        if (n < 0)
+            return n;
+        return pl_dlp_views_add(s, pl_str_from(s->tmp, (size_t)n), view, false, false);
+    }
+    return -E2BIG;
+}
+
+/*
+ * One decode attempt of text with fn into the view buffer; on success the decoding becomes a
+ * (normalised) view and is decoded again while depth allows.
+ */
+static int decode_into_views(struct pl_dlp_scratch *s, struct pl_str text, int depth,
+                             size_t min_len, bool recurse_url);
+
+static int
+add_decoded(struct pl_dlp_scratch *s, int kind, struct pl_str text, unsigned flags, int depth,
+            size_t min_len, bool recurse_url)
+{
+    size_t off;
+    int r = vbuf_reserve(s, text.len + 1, &off);
+    if (r < 0)
+        return r;
+    char *out = s->vbuf + off;
+    int n;
+    uint8_t view;
+    switch (kind) {
+    case 0:
+        n = pl_decode_base64(text, out, text.len + 1, flags);
+        view = PL_VIEW_BASE64;
+        break;
+    case 1:
+        n = pl_decode_hex(text, out, text.len + 1);
+        view = PL_VIEW_HEX;
+        break;
+    case 2:
+        n = pl_decode_base32(text, out, text.len + 1, flags);
+        view = PL_VIEW_BASE32;
+        break;
+    default: {
+        bool changed = false;
+        n = pl_decode_percent_iter(text, out, text.len + 1, true, 500, NULL);
+        changed = n >= 0 && ((size_t)n != text.len || memcmp(out, text.p, text.len) != 0);
+        if (!changed)
+            return 0;
+        view = PL_VIEW_URL;
+        break;
+    }
+    }
+    if (n <= 0)
+        return 0; /* not this encoding */
+    /* Keep the raw decoding in vbuf, then add its normalised form as the view. */
+    s->vbuf_len += (size_t)n;
+    size_t before = s->n_vents;
+    r = pl_dlp_views_add(s, pl_str_from(s->vbuf + off, (size_t)n), (enum pl_dlp_view)view, true,
+                         false);
+    if (r < 0 || s->n_vents == before || depth <= 1)
+        return r;
+    return decode_into_views(s, pl_dlp_views_get(s, s->n_vents - 1), depth - 1, min_len,
+                             recurse_url);
+}
+
+static int
+decode_into_views(struct pl_dlp_scratch *s, struct pl_str text, int depth, size_t min_len,
+                  bool recurse_url)
+{
+    if (depth <= 0 || text.len < min_len)
+        return 0;
+    /* The text may live in vbuf, which add_decoded() can move: work on a private copy. */
+    char *copy = malloc(text.len);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, text.p, text.len);
+    struct pl_str t = pl_str_from(copy, text.len);
+    int r = 0;
+    if (pl_decode_plausible_base64(t, min_len)) {
+        bool std = memchr(copy, '+', t.len) || memchr(copy, '/', t.len);
+        bool url = memchr(copy, '-', t.len) || memchr(copy, '_', t.len);
+        static const unsigned variants[4] = {
+            PL_B64_STD | PL_B64_PAD_REQUIRED, PL_B64_URL | PL_B64_PAD_REQUIRED,
+            PL_B64_STD | PL_B64_PAD_FORBIDDEN, PL_B64_URL | PL_B64_PAD_FORBIDDEN};
+        for (int k = 0; k < 4 && r >= 0; k++) {
+            bool is_url = variants[k] & PL_B64_URL;
+            /* Without alphabet-specific symbols both alphabets decode identically. */
+            if ((is_url && (std || !url)) || (!is_url && url))
+                continue;
+            r = add_decoded(s, 0, t, variants[k], depth, min_len, recurse_url);
+        }
+    }
+    if (r >= 0 && pl_decode_plausible_hex(t, min_len))
+        r = add_decoded(s, 1, t, 0, depth, min_len, recurse_url);
+    if (r >= 0 && pl_decode_plausible_base32(t, min_len))
+        r = add_decoded(s, 2, t, 0, depth, min_len, recurse_url);
+    if (r >= 0 && recurse_url && (memchr(copy, '%', t.len) || memchr(copy, '+', t.len)))
+        r = add_decoded(s, 3, t, 0, depth, min_len, recurse_url);
+    free(copy);
+    return r;
+}
+
+int
+pl_dlp_views_add_decodings(struct pl_dlp_scratch *s, struct pl_str text, int depth, size_t min_len,
+                           bool recurse_url)
+{
+    return decode_into_views(s, text, depth, min_len, recurse_url);
+}
+
+int
+pl_dlp_views_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_str exempt_host,
+                  struct pl_dlp_result *res)
+{
+    if (grow((void **)&s->vtargets, &s->vtargets_cap, s->n_vents + 1, sizeof(*s->vtargets)) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->n_vents; i++)
+        s->vtargets[i] = (struct pl_dlp_target){pl_dlp_views_get(s, i), s->vents[i].view};
+    return pl_dlp_scan(db, s, s->vtargets, s->n_vents, exempt_host, res);
+}
+
+static bool
+is_segment_sep(char c)
+{
+    return c == '/' || c == '?' || c == '&' || c == '=' || c == ' ' || c == '\n' || c == '\t';
+}
+
+int
+pl_dlp_scan_text(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_str text,
+                 struct pl_dlp_result *res)
+{
+    pl_dlp_views_reset(s, text.len);
+    int r = pl_dlp_views_add(s, text, PL_VIEW_RAW, true, true);
+    if (r < 0 || s->n_vents == 0)
+        return r;
+    /* The normalised text; copied because later views may move vbuf. */
+    struct pl_str n0 = pl_dlp_views_get(s, 0);
+    char *norm = malloc(n0.len + 1);
+    if (!norm)
+        return -ENOMEM;
+    memcpy(norm, n0.p, n0.len);
+    struct pl_str n = pl_str_from(norm, n0.len);
+    if (memchr(norm, '%', n.len) || memchr(norm, '+', n.len))
+        r = add_decoded(s, 3, n, 0, 1, 0, false);
+    if (r >= 0 && memchr(norm, '.', n.len)) {
+        char *dl = malloc(n.len);
+        if (!dl) {
+            r = -ENOMEM;
+        } else {
+            size_t k = 0;
+            for (size_t i = 0; i < n.len; i++)
+                if (norm[i] != '.')
+                    dl[k++] = norm[i];
+            r = pl_dlp_views_add(s, pl_str_from(dl, k), PL_VIEW_DOTLESS, true, false);
+            free(dl);
+        }
+    }
+    /* Recursive decodings of the whole text, then of each segment of 10 bytes or more. */
+    if (r >= 0)
+        r = decode_into_views(s, n, 3, 10, true);
+    for (size_t i = 0; r >= 0 && i < n.len;) {
+        while (i < n.len && is_segment_sep(norm[i]))
+            i++;
+        size_t a = i;
+        while (i < n.len && !is_segment_sep(norm[i]))
+            i++;
+        if (i - a >= 10 && i - a < n.len)
+            r = decode_into_views(s, pl_str_from(norm + a, i - a), 3, 10, true);
+    }
+    free(norm);
+    if (r < 0)
+        return r;
+    if ((r = pl_dlp_views_scan(db, s, PL_STR_NULL, res)) < 0)
+        return r;
+    /* Seed phrases: on the text as given (newlines separate words there) and every view. */
+    if (db->seed_enabled) {
+        struct pl_bip39_opts o = {db->seed_min_words, db->seed_verify};
+        size_t off, len;
+        if (pl_bip39_find(text, &o, &off, &len)) {
+            struct pl_dlp_target t = {text, PL_VIEW_RAW};
+            add_finding(res, db->seed_pat, &t, 0, (uint32_t)off, (uint32_t)len);
+            return 0;
+        }
+        for (size_t i = 0; i < s->n_vents; i++) {
+            struct pl_str v = pl_dlp_views_get(s, i);
+            if (pl_bip39_find(v, &o, &off, &len)) {
+                struct pl_dlp_target t = {v, s->vents[i].view};
+                add_finding(res, db->seed_pat, &t, (uint32_t)i, (uint32_t)off, (uint32_t)len);
+                break;
+            }
+        }
+    }
+    return 0;
+}

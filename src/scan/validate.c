@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "util/sha256.h"
+
 static bool
 is_digit(char c)
 {
@@ -278,82 +280,6 @@ pl_validate_aba(struct pl_str s)
 
 /* ---- Bitcoin WIF ------------------------------------------------------------------ */
 
-/*
- * SHA-256 of a message that fits one block (at most 55 bytes), which is all Base58Check of
- * a WIF key needs (38 bytes, then 32). FIPS 180-4.
- */
-#define SHA256_ONE_BLOCK_MAX 55
-
-static const uint32_t sha256_k[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static uint32_t
-ror32(uint32_t x, unsigned n)
-{
-    return (x >> n) | (x << (32 - n));
-}
-
-static void
-sha256_one_block(const uint8_t *msg, size_t len, uint8_t out[32])
-{
-    uint8_t blk[64] = {0};
-    uint32_t w[64];
-    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-
-    PL_BUG_ON(len > SHA256_ONE_BLOCK_MAX);
-    memcpy(blk, msg, len);
-    blk[len] = 0x80;
-    uint64_t bits = (uint64_t)len * 8;
-    for (int i = 0; i < 8; i++)
-        blk[63 - i] = (uint8_t)(bits >> (8 * i));
-
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)blk[4 * i] << 24 | (uint32_t)blk[4 * i + 1] << 16 |
-               (uint32_t)blk[4 * i + 2] << 8 | (uint32_t)blk[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
-    for (int i = 0; i < 64; i++) {
-        uint32_t t1 = hh + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) + ((e & f) ^ (~e & g)) +
-                      sha256_k[i] + w[i];
-        uint32_t t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        hh = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
-    }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-    h[5] += f;
-    h[6] += g;
-    h[7] += hh;
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)(h[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(h[i] >> 8);
-        out[4 * i + 3] = (uint8_t)h[i];
-    }
-}
-
 /* Value of a Base58 (Bitcoin alphabet) character, or -1. */
 static int
 base58_value(char c)
@@ -376,7 +302,7 @@ bool
 pl_validate_wif(struct pl_str s)
 {
     uint8_t buf[B58_BUF] = {0};
-    uint8_t h1[32], h2[32];
+    uint8_t h1[PL_SHA256_LEN], h2[PL_SHA256_LEN];
     bool ok = false;
 
     if (!s.p || s.len == 0 || s.len > PL_VALIDATE_MAX_LEN)
@@ -414,8 +340,8 @@ pl_validate_wif(struct pl_str s)
     if (dec[0] != WIF_VERSION)
         goto out;
     size_t payload = n - WIF_CHECKSUM_LEN;
-    sha256_one_block(dec, payload, h1);
-    sha256_one_block(h1, sizeof(h1), h2);
+    pl_sha256(dec, payload, h1);
+    pl_sha256(h1, sizeof(h1), h2);
     ok = memcmp(h2, dec + payload, WIF_CHECKSUM_LEN) == 0;
 out:
     /* The decoded key is a secret; do not leave it on the stack. */

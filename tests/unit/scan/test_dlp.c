@@ -1,3 +1,269 @@
+/* DLP engine: compile, single-pass multi-target scan, PCRE2 confirmation, validators, views. */
 #include <criterion/criterion.h>
+#include <string.h>
 
-Test(placeholder, builds) { cr_assert(1); }
+#include "scan/dlp.h"
+
+static struct pl_dlp_db *db;
+static struct pl_dlp_scratch *sc;
+
+static void
+setup(void)
+{
+    struct pl_dlp_spec sp[64];
+    size_t n = 0;
+    for (size_t i = 0; i < pl_dlp_core_count; i++) {
+        const struct pl_dlp_def *d = &pl_dlp_core_defs[i];
+        sp[n++] = (struct pl_dlp_spec){d->name, d->regex, d->severity, d->validator,
+                                       true,    false,    NULL,        0};
+    }
+    for (size_t i = 0; i < pl_dlp_builtin_count; i++) {
+        const struct pl_dlp_def *d = &pl_dlp_builtin_defs[i];
+        sp[n++] = (struct pl_dlp_spec){d->name, d->regex, d->severity, d->validator,
+                                       false,   false,    NULL,        0};
+    }
+    char *err = NULL;
+    cr_assert_eq(pl_dlp_compile(sp, n, &db, &err), 0, "%s", err ? err : "");
+    sc = pl_dlp_scratch_new();
+    cr_assert_not_null(sc);
+}
+
+static void
+teardown(void)
+{
+    pl_dlp_db_free(db);
+    pl_dlp_scratch_free(sc);
+}
+
+TestSuite(dlp, .init = setup, .fini = teardown);
+
+/* Name of the first blocking finding of text DLP on s, or "" when clean. */
+static const char *
+scan_text(const char *s)
+{
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan_text(db, sc, pl_str_c(s), &res), 0);
+    const struct pl_dlp_finding *f = pl_dlp_result_first_block(db, &res);
+    return f ? pl_dlp_db_name(db, f->pattern) : "";
+}
+
+Test(dlp, builtins_all_go_to_vectorscan)
+{
+    cr_assert_eq(pl_dlp_db_pcre_only(db), 0);
+    /* + the BIP-39 pseudo-pattern */
+    cr_assert_eq(pl_dlp_db_count(db), pl_dlp_core_count + pl_dlp_builtin_count + 1);
+    cr_assert_gt(pl_dlp_db_bytes(db), 0);
+}
+
+static const struct {
+    const char *text, *want;
+} text_cases[] = {
+    {"key AKIAIOSFODNN7EXAMPLE here", "AWS Access ID"},
+    {"akiaiosfodnn7example", "AWS Access ID"}, /* (?i) as the reference */
+    {"ghp_0123456789abcdefghijABCDEFGHIJ012345", "GitHub Token"},
+    {"ghp_0123456789abcdefghijABCDEFGHIJ01234", ""}, /* 35 chars: one short */
+    {"FOO_TOKEN=abcdefghijkl", "Environment Variable Secret"},
+    {"foo_token=abcdefghijkl", ""}, /* the name part is case-sensitive */
+    {"MAX_TOKENS=12345678", ""},
+    {"card 4111 1111 1111 1111 end", "Credit Card Number"},
+    {"card 4111 1111 1111 1112 end", ""},                               /* Luhn fails */
+    {"x 4111111111111112 then 4111111111111111", "Credit Card Number"}, /* decoy first */
+    {"GB82WEST12345698765432", "IBAN"},
+    {"GB82WEST12345698765433", ""},
+    {"-----BEGIN OPENSSH PRIVATE KEY-----", "Private Key Header"},
+    {"-----BEGIN PUBLIC KEY-----", ""},
+    {"ssn 123-45-6789.", "Social Security Number"},
+    {"id 9123-45-67890", ""},
+    {"sk-ant-\napi03-abcdefghijklmn", "Anthropic API Key"}, /* newline deleted */
+    {"\xd0\x90KIAIOSFODNN7EXAMPLE", "AWS Access ID"},       /* Cyrillic A */
+    {"\xef\xbc\xa1KIAIOSFODNN7EXAMPLE", "AWS Access ID"},   /* full-width A */
+    {"sk-ant-api\xe2\x80\x8b"
+     "03abcdefghij",
+     "Anthropic API Key"}, /* zero-width space */
+    {"the quick brown fox jumps over the lazy dog", ""},
+};
+
+Test(dlp, text_table)
+{
+    for (size_t i = 0; i < PL_ARRAY_SIZE(text_cases); i++)
+        cr_expect_str_eq(scan_text(text_cases[i].text), text_cases[i].want, "case %zu: %s", i,
+                         text_cases[i].text);
+}
+
+Test(dlp, encoded_views)
+{
+    /* base64, hex, base32 and percent encodings of one key, alone and as a segment. */
+    cr_assert_str_eq(scan_text("c2stYW50LWFwaTAzLWFiY2RlZmdoaWprbG1u"), "Anthropic API Key");
+    cr_assert_str_eq(scan_text("x=736b2d616e742d61706930332d6162636465666768696a6b6c6d6e"),
+                     "Anthropic API Key");
+    cr_assert_str_eq(scan_text("ONVS2YLOOQWWC4DJGAZS2YLCMNSGKZTHNBUWU23MNVXA===="),
+                     "Anthropic API Key");
+    cr_assert_str_eq(scan_text("sk%2Dant%2Dapi03%2Dabcdefghijklmn"), "Anthropic API Key");
+    /* dot-less view; but "sk-ant.api03" stays clean (the dash is gone), as in the reference */
+    cr_assert_str_eq(scan_text("sk-ant-api03.abc.defghijklmn"), "Anthropic API Key");
+    cr_assert_str_eq(scan_text("sk-ant.api03.abcdefghijklmn"), "");
+    /* base64 of base64 (depth 2) */
+    cr_assert_str_eq(scan_text("YzJzdFlXNTBMV0Z3YVRBekxXRmlZMlJsWm1kb2FXcHJiRzF1"),
+                     "Anthropic API Key");
+}
+
+Test(dlp, finding_offsets_point_at_the_match)
+{
+    const char *t = "abc AKIAIOSFODNN7EXAMPLE def";
+    struct pl_dlp_target tg = {pl_str_c(t), PL_VIEW_RAW};
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan(db, sc, &tg, 1, PL_STR_NULL, &res), 0);
+    const struct pl_dlp_finding *f = pl_dlp_result_first_block(db, &res);
+    cr_assert_not_null(f);
+    cr_assert_eq(f->off, 4);
+    cr_assert_eq(f->len, 20);
+    cr_assert(pl_dlp_db_is_core(db, f->pattern));
+}
+
+Test(dlp, targets_do_not_join)
+{
+    /* Two targets laid end to end must not form a match across the separator. */
+    struct pl_dlp_target tg[2] = {{PL_STR("sk-ant-"), PL_VIEW_RAW},
+                                  {PL_STR("api03abcdefghij"), PL_VIEW_RAW}};
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan(db, sc, tg, 2, PL_STR_NULL, &res), 0);
+    cr_assert_eq(res.n, 0);
+}
+
+Test(dlp, core_reported_before_standard)
+{
+    struct pl_dlp_target tg[2] = {{PL_STR("sk-ant-api03abcdefghij"), PL_VIEW_RAW},
+                                  {PL_STR("AKIAIOSFODNN7EXAMPLE"), PL_VIEW_URL}};
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan(db, sc, tg, 2, PL_STR_NULL, &res), 0);
+    const struct pl_dlp_finding *f = pl_dlp_result_first_block(db, &res);
+    cr_assert_not_null(f);
+    cr_assert_str_eq(pl_dlp_db_name(db, f->pattern), "AWS Access ID");
+}
+
+Test(dlp, generic_patterns_found_at_block_edges)
+{
+    /* Card numbers straddling the 64-byte SIMD blocks of the region finder. */
+    for (size_t pad = 40; pad < 140; pad++) {
+        char buf[256];
+        memset(buf, 'x', pad);
+        buf[pad - 1] = ' ';
+        strcpy(buf + pad, "4111111111111111 ok");
+        cr_assert_str_eq(scan_text(buf), "Credit Card Number", "pad %zu", pad);
+        memset(buf, 'x', pad);
+        buf[pad - 1] = ' ';
+        strcpy(buf + pad, "GB82WEST12345698765432 ok");
+        cr_assert_str_eq(scan_text(buf), "IBAN", "pad %zu", pad);
+    }
+}
+
+Test(dlp, user_pattern_fallbacks_and_errors)
+{
+    /* A back-reference: vectorscan takes it only as a prefilter (a superset), PCRE2 decides. */
+    struct pl_dlp_spec sp[] = {
+        {"Doubled", "(secret[0-9])-\\1", PL_SEV_HIGH, PL_VALIDATOR_NONE, false, false, NULL, 0},
+    };
+    struct pl_dlp_db *d = NULL;
+    char *err = NULL;
+    cr_assert_eq(pl_dlp_compile(sp, 1, &d, &err), 0);
+    struct pl_dlp_target tg = {PL_STR("x secret7-secret7 y"), PL_VIEW_RAW};
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan(d, sc, &tg, 1, PL_STR_NULL, &res), 0);
+    cr_assert_eq(res.n, 1);
+    struct pl_dlp_target tg2 = {PL_STR("x secret7-secret8 y"), PL_VIEW_RAW};
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan(d, sc, &tg2, 1, PL_STR_NULL, &res), 0);
+    cr_assert_eq(res.n, 0, "the prefilter's superset must be confirmed away");
+    pl_dlp_db_free(d);
+
+    struct pl_dlp_spec bad[] = {
+        {"Broken", "(unclosed", PL_SEV_HIGH, PL_VALIDATOR_NONE, false, false, NULL, 0},
+    };
+    d = NULL;
+    cr_assert_eq(pl_dlp_compile(bad, 1, &d, &err), -EINVAL);
+    cr_assert_null(d);
+    cr_assert_not_null(strstr(err, "Broken"));
+    free(err);
+}
+
+Test(dlp, exempt_domains_and_warn)
+{
+    const char *ex[] = {"*.example.com"};
+    struct pl_dlp_spec sp[] = {
+        {"Ticket", "TCK-[0-9]{6}", PL_SEV_LOW, PL_VALIDATOR_NONE, false, false, ex, 1},
+        {"Soft", "SOFT-[0-9]{6}", PL_SEV_LOW, PL_VALIDATOR_NONE, false, true, NULL, 0},
+    };
+    struct pl_dlp_db *d = NULL;
+    char *err = NULL;
+    cr_assert_eq(pl_dlp_compile(sp, 2, &d, &err), 0);
+    struct pl_dlp_target tg = {PL_STR("TCK-123456 SOFT-654321"), PL_VIEW_RAW};
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan(d, sc, &tg, 1, PL_STR("api.example.com"), &res), 0);
+    cr_assert_eq(res.n, 1); /* Ticket exempted for this host; Soft reported */
+    cr_assert(pl_dlp_db_is_warn(d, res.f[0].pattern));
+    cr_assert_null(pl_dlp_result_first_block(d, &res));
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan(d, sc, &tg, 1, PL_STR("other.org"), &res), 0);
+    cr_assert_not_null(pl_dlp_result_first_block(d, &res));
+    pl_dlp_db_free(d);
+}
+
+Test(dlp, literal_secrets_in_every_form)
+{
+    const char secret[] = "s3cr3t-Value-XYZ-0123";
+    struct pl_dlp_literal lit = {secret, sizeof(secret) - 1, PL_DLP_LIT_ENV, NULL};
+    struct pl_dlp_db *d = NULL;
+    char *err = NULL;
+    cr_assert_eq(pl_dlp_compile_with_literals(NULL, 0, &lit, 1, &d, &err), 0);
+    const char *forms[] = {
+        "raw s3cr3t-Value-XYZ-0123 end",
+        "czNjcjN0LVZhbHVlLVhZWi0wMTIz",                /* base64 */
+        "73336372337420a56616c75652d58595a2d30313233", /* not hex of it: decoy */
+        "7333637233742d56616c75652d58595a2d30313233",  /* hex */
+        "73:33:63:72:33:74:2d:56:61:6c:75:65:2d:58:59:5a:2d:30:31:32:33",
+        "OMZWG4RTOQWVMYLMOVSS2WCZLIWTAMJSGM======", /* base32 */
+    };
+    bool want[] = {true, true, false, true, true, true};
+    for (size_t i = 0; i < PL_ARRAY_SIZE(forms); i++) {
+        struct pl_dlp_target tg = {pl_str_c(forms[i]), PL_VIEW_RAW};
+        struct pl_dlp_result res;
+        memset(&res, 0, sizeof(res));
+        cr_assert_eq(pl_dlp_scan(d, sc, &tg, 1, PL_STR_NULL, &res), 0);
+        cr_expect_eq(res.n > 0, want[i], "form %zu", i);
+        if (res.n)
+            cr_expect_str_eq(pl_dlp_db_name(d, res.f[0].pattern), "Environment Variable Leak");
+    }
+    /* The raw form is case-sensitive. */
+    struct pl_dlp_target tg = {PL_STR("S3CR3T-VALUE-XYZ-0123"), PL_VIEW_RAW};
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan(d, sc, &tg, 1, PL_STR_NULL, &res), 0);
+    cr_assert_eq(res.n, 0);
+    pl_dlp_db_free(d);
+}
+
+Test(dlp, hostile_inputs_get_a_verdict)
+{
+    /* All-base64 text, 20 layers of base64, and invalid UTF-8: bounded work, no crash. */
+    size_t n = 1 << 20;
+    char *big = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        big[i] = "ABCDEFGHabcdefgh0123456789+/"[i % 28];
+    big[n] = '\0';
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    int r = pl_dlp_scan_text(db, sc, pl_str_from(big, n), &res);
+    cr_assert(r == 0 || r == -E2BIG);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)(0x80 | (i * 7));
+    memset(&res, 0, sizeof(res));
+    r = pl_dlp_scan_text(db, sc, pl_str_from(big, n), &res);
+    cr_assert(r == 0 || r == -E2BIG);
+    free(big);
+}
