@@ -73,7 +73,7 @@ struct pl_dlp_db {
     uint32_t seed_pat;      /* the "BIP-39 Seed Phrase" pseudo-pattern */
     bool seed_enabled, seed_verify;
     int seed_min_words;
-    uint8_t fast_kinds;     /* FAST_* present */
+    uint8_t fast_kinds; /* FAST_* present */
     size_t hs_bytes, pcre_bytes, n_pcre_only;
     pcre2_match_context *mctx;
 };
