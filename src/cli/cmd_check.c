@@ -484,6 +484,14 @@ pl_cmd_check(int argc, char **argv)
         pl_policy_unref(pol);
         return rc;
     }
+    /* Compiling is part of validating: a pattern no engine accepts is a config error. */
+    struct pl_policy *pol;
+    if (pl_policy_new(cfg, &pol, &err) < 0) {
+        fprintf(stderr, "Config validation FAILED: %s\n", err ? err : "cannot compile");
+        free(err);
+        return PL_EXIT_FAIL;
+    }
+    cfg = pol->cfg;
     puts("Config validation: OK");
     printf("  Mode:           %s\n", pl_mode_name(cfg->mode));
     printf("  Listen:         %s\n", cfg->fetch_proxy.listen);
@@ -493,6 +501,9 @@ pl_cmd_check(int argc, char **argv)
     printf("  Entropy thresh: %.1f bits\n", cfg->fetch_proxy.monitoring.entropy_threshold);
     printf("  Max URL length: %d chars\n", cfg->fetch_proxy.monitoring.max_url_length);
     printf("  Forward proxy:  %s\n", cfg->forward_proxy.enabled ? "enabled" : "disabled");
-    pl_config_free(cfg);
+    printf("  DLP database:   %zu patterns, %zu KiB, compiled in %.1f ms\n",
+           pl_dlp_db_count(pol->dlp), pl_dlp_db_bytes(pol->dlp) / 1024,
+           (double)pol->dlp_compile_ns / 1e6);
+    pl_policy_unref(pol);
     return PL_EXIT_OK;
 }

@@ -37,9 +37,16 @@ def dump(obj, indent=0):
                 else:
                     lines.append(f"{pad}{k}:")
                     for item in v:
-                        if isinstance(item, (dict, list)):
-                            raise TypeError("lists of mappings are not needed by the suite")
-                        lines.append(f"{pad}  - {_scalar(item)}")
+                        if isinstance(item, list):
+                            raise TypeError("nested lists are not needed by the suite")
+                        if isinstance(item, dict):
+                            # "- " then the mapping's keys indented under the dash
+                            body = dump(item, indent + 2).rstrip("\n").split("\n")
+                            first = body[0].lstrip()
+                            lines.append(f"{pad}  - {first}")
+                            lines.extend(body[1:])
+                        else:
+                            lines.append(f"{pad}  - {_scalar(item)}")
             else:
                 lines.append(f"{pad}{k}: {_scalar(v)}")
     else:
