@@ -159,6 +159,12 @@ struct pl_config {
     } dlp;
 
     struct {
+        bool enabled;         /* true */
+        int min_words;        /* 12 (12, 15, 18, 21 or 24) */
+        bool verify_checksum; /* true */
+    } seed_phrase_detection;
+
+    struct {
         char *format;              /* "json" | "text" */
         enum pl_log_output output; /* stdout */
         char *file;                /* "" */

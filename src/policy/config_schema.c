@@ -412,9 +412,10 @@ static const struct pl_cfg_key k_canary_tokens[] = {
 };
 
 static const struct pl_cfg_key k_seed_phrase[] = {
-    BOOLT("enabled"),
-    INT("min_words", .def.i = 12, .flags = PL_CFG_F_POSDEF, .check = pl_cfg_check_seed_words),
-    BOOLT("verify_checksum"),
+    BOOLT("enabled", OFF(seed_phrase_detection.enabled)),
+    INT("min_words", .def.i = 12, .flags = PL_CFG_F_POSDEF, .check = pl_cfg_check_seed_words,
+        OFF(seed_phrase_detection.min_words)),
+    BOOLT("verify_checksum", OFF(seed_phrase_detection.verify_checksum)),
     END,
 };
 
@@ -931,7 +932,7 @@ const struct pl_cfg_key pl_cfg_schema[] = {
     SEC("fetch_proxy", k_fetch_proxy, .flags = IMPL),
     SEC("forward_proxy", k_forward_proxy, .flags = IMPL),
     SEC("websocket_proxy", k_websocket_proxy),
-    SEC("dlp", k_dlp),
+    SEC("dlp", k_dlp, .flags = IMPL),
     SEC("canary_tokens", k_canary_tokens),
     SEC("response_scanning", k_response_scanning),
     SEC("mcp_input_scanning", k_mcp_input_scanning),
@@ -942,7 +943,7 @@ const struct pl_cfg_key pl_cfg_schema[] = {
     SEC("session_profiling", k_session_profiling),
     SEC("adaptive_enforcement", k_adaptive_enforcement),
     SEC("mcp_session_binding", k_mcp_session_binding),
-    SEC("request_body_scanning", k_request_body_scanning),
+    SEC("request_body_scanning", k_request_body_scanning, .flags = IMPL),
     SEC("kill_switch", k_kill_switch),
     SEC("sentry", k_sentry),
     STR("metrics_listen", .flags = IMPL, OFF(metrics_listen), .check = pl_cfg_check_listen),
@@ -954,7 +955,7 @@ const struct pl_cfg_key pl_cfg_schema[] = {
     SEC("reverse_proxy", k_reverse_proxy),
     SEC("scan_api", k_scan_api),
     SEC("address_protection", k_address_protection),
-    SEC("seed_phrase_detection", k_seed_phrase),
+    SEC("seed_phrase_detection", k_seed_phrase, .flags = IMPL),
     SEC("rules", k_rules),
     SEC("file_sentry", k_file_sentry),
     SEC("sandbox", k_sandbox),

@@ -169,6 +169,8 @@ pl_req_free(struct pl_req *r)
     }
     if (r->timer)
         event_free(r->timer);
+    if (r->body)
+        evbuffer_free(r->body);
     if (r->kind == PL_REQ_CONNECT && r->state == PL_REQ_TUNNEL)
         atomic_fetch_sub(&r->c->w->proxy->n_tunnels, 1);
     pl_policy_unref(r->pol);
@@ -236,6 +238,15 @@ pl_req_block(struct pl_req *r, const struct pl_verdict *v)
                       r->kind == PL_REQ_CONNECT || !r->req_body_done);
 }
 
+void
+pl_req_block_text(struct pl_req *r, int status, const char *scanner, const char *reason)
+{
+    struct pl_verdict v = {
+        .blocked = true, .status = status, .scanner = scanner, .hint = pl_urlscan_hint(scanner)};
+    snprintf(v.reason, sizeof(v.reason), "%s", reason);
+    pl_req_block(r, &v);
+}
+
 static void
 fail_request(struct pl_req *r, int status, const char *text)
 {
@@ -265,6 +276,7 @@ fail_request(struct pl_req *r, int status, const char *text)
 /* ---------------------------------------------------------------- resolve + dial */
 
 static bool post_dns_checks(struct pl_req *r);
+static void run_scans(struct pl_req *r);
 
 static void
 dns_finish(struct pl_req *r, int err)
@@ -289,10 +301,9 @@ dns_finish(struct pl_req *r, int err)
         pl_req_block(r, &v);
         return;
     }
-    if (post_dns_checks(r))
+    if (!r->scanned && post_dns_checks(r))
         return;
-    r->next_addr = 0;
-    dial_next(r);
+    run_scans(r);
 }
 
 static void
@@ -449,15 +460,112 @@ pl_req_resolve_and_dial(struct pl_req *r)
     struct pl_urlscan_verdict uv;
     char buf[PL_HOST_MAX + 16];
     struct pl_urlscan_url su;
+    if (r->kind == PL_REQ_CONNECT) {
+        /* The reference scans a CONNECT's own headers (Proxy-Authorization...) first. */
+        r->scanned = true;
+        if (pl_req_scan_headers(r))
+            return;
+    }
     scan_url(r, buf, sizeof(buf), &su);
     int sr = pl_urlscan_run(&r->pol->us, r->c->w->dlp, &su, &uv);
     (void)sr; /* a scan failure is already a block verdict */
     emit_dlp_warns(r, &uv);
     if (apply_url_verdict(r, &uv))
         return;
-    bool is_ip = uv.host_is_ip;
-    struct pl_ip ip = uv.ip;
-    r->host_is_ip = is_ip;
+    r->host_is_ip = uv.host_is_ip;
+    if (uv.host_is_ip)
+        r->addrs[0] = uv.ip;
+    pl_req_continue(r);
+}
+
+/* Is there an idle pooled connection for key (without taking it)? */
+static bool
+pool_has(struct pl_wctx *w, const char *key)
+{
+    for (struct pl_upstream *u = w->pool.buckets[key_hash(key)]; u; u = u->pnext)
+        if (strcmp(u->key, key) == 0)
+            return true;
+    return false;
+}
+
+static void
+start_resolve(struct pl_req *r)
+{
+    r->state = PL_REQ_RESOLVE;
+    r->dns_sync = true;
+    r->dns_done = false;
+    struct evdns_getaddrinfo_request *h = pl_dns_resolve(r->c->w->w.dns, r->host, dns_cb, r);
+    r->dns_sync = false;
+    if (r->dns_done) {
+        dns_finish(r, r->dns_err);
+        return;
+    }
+    r->dns = h;
+}
+
+/* Last step: a pooled connection when one is idle, else dial the checked addresses. */
+static void
+connect_upstream(struct pl_req *r)
+{
+    if (r->kind != PL_REQ_CONNECT && !r->no_pool) {
+        char key[sizeof(((struct pl_upstream *)0)->key)];
+        snprintf(key, sizeof(key), "%s:%u", r->host, r->port);
+        struct pl_upstream *u = pool_get(r->c->w, key, r->pol, pl_str_c(r->host));
+        if (u) {
+            u->req = r;
+            u->uses++;
+            r->up = u;
+            pl_conn_set_timeouts(u->bev, 0, 0);
+            start_exchange(r);
+            return;
+        }
+    }
+    if (r->n_addrs > 0) {
+        r->next_addr = 0;
+        dial_next(r);
+        return;
+    }
+    /* The pooled connection we counted on went away while the body was read: resolve now
+     * (every check already ran; dns_finish only re-checks the answers). */
+    start_resolve(r);
+}
+
+/* The content scans (body, then headers: the reference's order), then the connection. */
+static void
+run_scans(struct pl_req *r)
+{
+    if (r->scanned) {
+        connect_upstream(r);
+        return;
+    }
+    r->scanned = true;
+    if (pl_req_body_begin(r))
+        return; /* it calls pl_req_after_scans() or answers */
+    if (pl_req_scan_headers(r))
+        return;
+    connect_upstream(r);
+}
+
+void
+pl_req_after_scans(struct pl_req *r)
+{
+    connect_upstream(r);
+}
+
+void
+pl_req_continue(struct pl_req *r)
+{
+    bool is_ip = r->host_is_ip;
+    struct pl_ip ip = r->addrs[0];
+    if (r->kind == PL_REQ_CONNECT) {
+        struct pl_proxy *px = r->c->w->proxy;
+        if (atomic_load(&px->n_tunnels) >= r->pol->cfg->server.max_tunnels) {
+            char body[] = "CONNECT blocked: too many active tunnels\n";
+            pl_client_respond(r->c, 503, "text/plain; charset=utf-8", NULL, body, sizeof(body) - 1,
+                              true);
+            return;
+        }
+    }
     if (is_ip) {
         pl_ip_format(&ip, r->host, sizeof(r->host));
         r->addrs[0] = ip;
@@ -471,49 +579,24 @@ pl_req_resolve_and_dial(struct pl_req *r)
             pl_req_block(r, &v);
             return;
         }
-        if (post_dns_checks(r))
+        if (!r->scanned && post_dns_checks(r))
             return;
+        run_scans(r);
+        return;
     }
-    if (r->kind == PL_REQ_CONNECT) {
-        struct pl_proxy *px = r->c->w->proxy;
-        if (atomic_load(&px->n_tunnels) >= r->pol->cfg->server.max_tunnels) {
-            char body[] = "CONNECT blocked: too many active tunnels\n";
-            pl_client_respond(r->c, 503, "text/plain; charset=utf-8", NULL, body, sizeof(body) - 1,
-                              true);
-            return;
-        }
-    } else if (!r->no_pool) {
+    if (r->kind != PL_REQ_CONNECT && !r->no_pool) {
         char key[sizeof(((struct pl_upstream *)0)->key)];
         snprintf(key, sizeof(key), "%s:%u", r->host, r->port);
-        struct pl_upstream *u = pool_get(r->c->w, key, r->pol, pl_str_c(r->host));
-        if (u && !is_ip && post_dns_checks(r)) {
-            pool_put(u);
-            return;
-        }
-        if (u) {
-            u->req = r;
-            u->uses++;
-            r->up = u;
-            pl_conn_set_timeouts(u->bev, 0, 0);
-            start_exchange(r);
+        if (pool_has(r->c->w, key)) {
+            /* A warm connection to a name checked before: no lookup (its address is
+             * re-checked against the policy when it is taken from the pool). */
+            if (!r->scanned && post_dns_checks(r))
+                return;
+            run_scans(r);
             return;
         }
     }
-    if (is_ip) {
-        r->next_addr = 0;
-        dial_next(r);
-        return;
-    }
-    r->state = PL_REQ_RESOLVE;
-    r->dns_sync = true;
-    r->dns_done = false;
-    struct evdns_getaddrinfo_request *h = pl_dns_resolve(r->c->w->w.dns, r->host, dns_cb, r);
-    r->dns_sync = false;
-    if (r->dns_done) {
-        dns_finish(r, r->dns_err);
-        return;
-    }
-    r->dns = h;
+    start_resolve(r);
 }
 
 static void
@@ -628,12 +711,18 @@ start_exchange(struct pl_req *r)
         const struct pl_h1_header *x = &h->headers[i];
         if (skip_request_header(x->name, h))
             continue;
+        /* A held body goes with our own length; its 100-continue was answered by us. */
+        if (r->body_buffered &&
+            (pl_str_eq_ci_c(x->name, "Content-Length") || pl_str_eq_ci_c(x->name, "Expect")))
+            continue;
         rc |= pl_buf_add_str(b, x->name);
         rc |= pl_buf_add_c(b, ": ");
         rc |= pl_buf_add_str(b, x->value);
         rc |= pl_buf_add_c(b, "\r\n");
     }
-    if (h->body == PL_H1_BODY_CHUNKED)
+    if (r->body_buffered)
+        rc |= pl_buf_printf(b, "Content-Length: %zu\r\n", evbuffer_get_length(r->body));
+    else if (h->body == PL_H1_BODY_CHUNKED)
         rc |= pl_buf_add_c(b, "Transfer-Encoding: chunked\r\n");
     rc |= pl_buf_add_c(b, "Via: 1.1 pipelock\r\n\r\n");
     if (rc != 0) {
@@ -641,6 +730,17 @@ start_exchange(struct pl_req *r)
         return;
     }
     evbuffer_add(pl_conn_output(u->bev), b->data, b->len);
+    if (r->body_buffered) {
+        /* The scanned body, copied (kept for a retry); nothing more comes from the client. */
+        size_t n = evbuffer_get_length(r->body);
+        const unsigned char *p = n ? evbuffer_pullup(r->body, -1) : NULL;
+        if (n && (!p || evbuffer_add(pl_conn_output(u->bev), p, n) < 0)) {
+            fail_request(r, 503, "out of memory forwarding the request body");
+            return;
+        }
+        r->bytes_to_upstream += n;
+        r->req_body_done = true;
+    }
     if (!r->timer)
         r->timer = evtimer_new(w->w.base, resp_timer_cb, r);
     if (r->timer) {
@@ -751,6 +851,8 @@ pl_forward_client_readable(struct pl_req *r)
 {
     if (r->state == PL_REQ_EXCHANGE && !r->req_body_done)
         (void)pump_request_body(r);
+    else if (r->state == PL_REQ_BODYSCAN)
+        pl_req_body_readable(r);
     /* Otherwise bytes wait in the client buffer (bounded by its read watermark). */
 }
 
@@ -1121,7 +1223,7 @@ up_event_cb(struct pl_conn *bev, short what, void *arg)
             evtimer_del(r->timer);
         r->n_addrs = 0;
         r->no_pool = true;
-        pl_req_resolve_and_dial(r);
+        pl_req_continue(r);
     } else {
         fail_request(r, 502, "forward proxy fetch failed: upstream closed the connection");
     }

@@ -39,10 +39,9 @@ urlscan_cfg(struct pl_policy *p)
     u->entropy_exclusions = cfg->fetch_proxy.monitoring.subdomain_entropy_exclusions.v;
     u->n_entropy_exclusions = cfg->fetch_proxy.monitoring.subdomain_entropy_exclusions.n;
     u->max_url_length = (size_t)PL_MAX(cfg->fetch_proxy.monitoring.max_url_length, 0);
-    /* seed_phrase_detection is not read from the config yet: the reference defaults. */
-    u->seed_phrase = true;
-    u->seed_min_words = 12;
-    u->seed_verify_checksum = true;
+    u->seed_phrase = cfg->seed_phrase_detection.enabled;
+    u->seed_min_words = cfg->seed_phrase_detection.min_words;
+    u->seed_verify_checksum = cfg->seed_phrase_detection.verify_checksum;
 }
 
 int
@@ -74,6 +73,9 @@ pl_policy_new(struct pl_config *cfg, struct pl_policy **ret, char **ret_err)
         return r;
     }
     p->enforcing = cfg->enforce && cfg->mode != PL_MODE_AUDIT;
+    pl_dlp_db_set_seed_phrase(p->dlp, cfg->seed_phrase_detection.enabled,
+                              cfg->seed_phrase_detection.min_words,
+                              cfg->seed_phrase_detection.verify_checksum);
     urlscan_cfg(p);
     *ret = p;
     return 0;

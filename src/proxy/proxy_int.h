@@ -50,6 +50,7 @@ struct pl_pool {
 
 enum pl_req_state {
     PL_REQ_RESOLVE = 1, /* waiting for DNS */
+    PL_REQ_BODYSCAN,    /* reading the request body to scan it before anything is sent */
     PL_REQ_DIALING,     /* waiting for the upstream TCP connect */
     PL_REQ_EXCHANGE,    /* sending the request, waiting for/streaming the response */
     PL_REQ_TUNNEL,      /* CONNECT established: relaying bytes */
@@ -88,6 +89,9 @@ struct pl_req {
     struct event *timer;    /* owned: response-head deadline / tunnel idle+max timer */
 
     /* request body (client → upstream) */
+    struct evbuffer *body; /* owned: the whole body, held for scanning (body_buffered) */
+    bool body_buffered;
+    bool scanned; /* body and header scans done (a retry or late lookup skips them) */
     bool req_body_done;
     uint64_t req_left;
     struct pl_h1_chunked req_chunk;
@@ -203,6 +207,24 @@ void pl_forward_client_drained(struct pl_req *r);
 void pl_req_block(struct pl_req *r, const struct pl_verdict *v);
 /* Resolve (or use the literal) then call connect_cb-style continuation. */
 void pl_req_resolve_and_dial(struct pl_req *r);
+/* After the URL pipeline: literal-IP checks, tunnel cap, DNS, post-DNS stages, scans, dial. */
+void pl_req_continue(struct pl_req *r);
+/* The body scan finished without answering: connect upstream. */
+void pl_req_after_scans(struct pl_req *r);
+/* Answer r with a block emitted as event (scanner) and text (reasons are never secrets). */
+void pl_req_block_text(struct pl_req *r, int status, const char *scanner, const char *reason);
+
+/* reqscan.c */
+/* Header DLP (request_body_scanning.scan_headers). Returns true when r was answered. */
+bool pl_req_scan_headers(struct pl_req *r);
+/*
+ * Start holding the request body for scanning when the policy scans bodies and there is one.
+ * Returns false when there is nothing to hold (go on at once); true when the body scan took
+ * over: it answers the request or calls pl_req_after_scans() itself.
+ */
+bool pl_req_body_begin(struct pl_req *r);
+/* Client bytes arrived while the body is being held. */
+void pl_req_body_readable(struct pl_req *r);
 
 /* tunnel.c */
 void pl_tunnel_established(struct pl_req *r);

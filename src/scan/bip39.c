@@ -154,13 +154,18 @@ pl_bip39_find(struct pl_str text, const struct pl_bip39_opts *o, size_t *ret_off
         t->run = t->idx < 0 ? 0 : PL_MIN(prev_run + 1, PL_BIP39_MAX_PHRASE);
         s.count++;
 
-        /* Token `next` can be examined once all 23 tokens after it are in the ring. */
-        if (s.count >= RING)
-            found = try_start(&s, next++, min_words, o->verify_checksum, &off, &len);
+        /* Token `next` can be examined once all 23 tokens after it are in the ring; it can
+         * only start a phrase when the min_words tokens from it are all list words. */
+        if (s.count >= RING) {
+            if (tok(&s, next + (size_t)min_words - 1)->run >= min_words)
+                found = try_start(&s, next, min_words, o->verify_checksum, &off, &len);
+            next++;
+        }
     }
     /* End of text: the starts whose longest windows were never complete. */
-    while (!found && next < s.count)
-        found = try_start(&s, next++, min_words, o->verify_checksum, &off, &len);
+    for (; !found && next + (size_t)min_words <= s.count; next++)
+        if (tok(&s, next + (size_t)min_words - 1)->run >= min_words)
+            found = try_start(&s, next, min_words, o->verify_checksum, &off, &len);
     if (!found)
         return false;
     if (ret_off)

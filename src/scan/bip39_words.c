@@ -9,6 +9,7 @@
  */
 #include "scan/bip39.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define WORD_MAX 8
@@ -272,15 +273,23 @@ static const char words[PL_BIP39_WORDS][WORD_MAX + 1] = {
     "yellow",   "you",      "young",    "youth",    "zebra",    "zero",     "zone",     "zoo",
 };
 
-/* strcmp order of w against the NUL-padded row (the rows are all lower case ASCII). */
-static int
-cmp_row(struct pl_str w, const char *row)
+/*
+ * Each word packed big-endian into a uint64_t (at most 8 letters, zero padded), so numeric
+ * order is the list's order and a lookup is a binary search over integers. Built once.
+ */
+static uint64_t packed[PL_BIP39_WORDS];
+static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
+
+static void
+pack_all(void)
 {
-    size_t rlen = strnlen(row, WORD_MAX + 1);
-    int c = memcmp(w.p, row, PL_MIN(w.len, rlen));
-    if (c != 0)
-        return c;
-    return w.len < rlen ? -1 : w.len > rlen;
+    for (size_t i = 0; i < PL_BIP39_WORDS; i++) {
+        uint64_t k = 0;
+        size_t n = strnlen(words[i], WORD_MAX + 1);
+        for (size_t j = 0; j < 8; j++)
+            k = k << 8 | (j < n ? (unsigned char)words[i][j] : 0);
+        packed[i] = k;
+    }
 }
 
 int
@@ -288,13 +297,20 @@ pl_bip39_word_index(struct pl_str w)
 {
     if (!w.p || w.len < PL_BIP39_WORD_MIN_LEN || w.len > PL_BIP39_WORD_MAX_LEN)
         return -1;
+    uint64_t k = 0;
+    for (size_t j = 0; j < 8; j++) {
+        unsigned char c = j < w.len ? (unsigned char)w.p[j] : 0;
+        if (j < w.len && (c < 'a' || c > 'z'))
+            return -1;
+        k = k << 8 | c;
+    }
+    pthread_once(&packed_once, pack_all);
     size_t lo = 0, hi = PL_BIP39_WORDS;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_row(w, words[mid]);
-        if (c == 0)
+        if (packed[mid] == k)
             return (int)mid;
-        if (c < 0)
+        if (packed[mid] > k)
             hi = mid;
         else
             lo = mid + 1;

@@ -11,6 +11,7 @@
 #include "scan/dlp.h"
 
 #include <hs/hs.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -63,7 +64,11 @@ enum {
 #define DIGIT_RUN_MIN 9
 #define ALNUM_RUN_MIN 15
 
+/* Distinguishes databases for scratch sizing (an address can be reused after a free). */
+static atomic_uint_fast64_t db_generation;
+
 struct pl_dlp_db {
+    uint64_t gen;
     struct pat *pats;
     size_t n_pats;
     struct expr *exprs;
@@ -81,13 +86,15 @@ struct pl_dlp_db {
 struct hit {
     uint32_t pat;
     uint32_t target;
-    uint32_t off; /* literal hits: exact extent */
+    uint32_t off; /* literal hits: exact extent; region hits: the region inside the target */
     uint32_t len;
     bool exact;
+    bool region;
 };
 
 struct pl_dlp_scratch {
     hs_scratch_t *hs;
+    uint64_t hs_gen; /* database generation the vectorscan scratch was sized for */
     pcre2_match_data *md;
     char *buf; /* targets laid end to end */
     size_t buf_cap;
@@ -98,6 +105,7 @@ struct pl_dlp_scratch {
     size_t cbuf_cap, cbuf_len;
     size_t *cends;  /* end offset of each region in cbuf */
     uint32_t *ctgt; /* target index of each region */
+    size_t *csrc;   /* offset of each region in buf (the laid-out targets) */
     size_t n_regions, regions_cap;
     /* current view set */
     char *vbuf; /* owned view bytes */
@@ -515,6 +523,7 @@ pl_dlp_compile_with_literals(const struct pl_dlp_spec *specs, size_t n,
     struct pl_dlp_db *db = calloc(1, sizeof(*db));
     if (!db)
         goto fail;
+    db->gen = atomic_fetch_add(&db_generation, 1) + 1;
     db->pats = calloc(n + n_lits + 3, sizeof(*db->pats));
     if (!db->pats)
         goto fail;
@@ -707,6 +716,7 @@ pl_dlp_scratch_free(struct pl_dlp_scratch *s)
     free(s->cbuf);
     free(s->cends);
     free(s->ctgt);
+    free(s->csrc);
     free(s->last_target);
     free(s);
 }
@@ -744,6 +754,10 @@ hit_cmp(const void *a, const void *b)
         return x->pat < y->pat ? -1 : 1;
     if (x->target != y->target)
         return x->target < y->target ? -1 : 1;
+    if (x->region != y->region)
+        return x->region ? 1 : -1;
+    if (x->region && x->off != y->off)
+        return x->off < y->off ? -1 : 1;
     return 0;
 }
 
@@ -782,9 +796,10 @@ on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned f
         if (to - s->starts[t] < e->lit_len)
             return 0; /* straddles the separator: not inside one target */
     }
-    if (s->last_target[e->pat] == t + 1)
+    /* One hit per (pattern, unit): a unit is a target, or a region of the fast path. */
+    if (s->last_target[e->pat] == lo + 1)
         return 0;
-    s->last_target[e->pat] = t + 1;
+    s->last_target[e->pat] = (uint32_t)lo + 1;
     if (s->n_hits == MAX_HITS) {
         dedupe_hits(s);
         if (s->n_hits == MAX_HITS) {
@@ -796,8 +811,19 @@ on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned f
     h->pat = e->pat;
     h->target = t;
     h->exact = e->lit_len > 0;
+    h->region = c->units != NULL;
     h->off = h->exact ? (uint32_t)(to - e->lit_len - s->starts[t]) : 0;
     h->len = e->lit_len;
+    if (h->region) {
+        /* The region's bytes inside the target (context bytes included, clipped). */
+        size_t beg = lo ? c->ends[lo - 1] + 1 : 0;
+        size_t a = s->csrc[lo], b = a + (c->ends[lo] - beg);
+        size_t ts = s->starts[t], te = s->ends[t];
+        a = PL_MAX(a, ts);
+        b = PL_MIN(b, te);
+        h->off = (uint32_t)(a - ts);
+        h->len = (uint32_t)(b > a ? b - a : 0);
+    }
     return 0;
 }
 
@@ -882,6 +908,8 @@ order_cmp(const void *a, const void *b)
         return x->target < y->target ? -1 : 1;
     if (x->pat != y->pat)
         return x->pat < y->pat ? -1 : 1;
+    if (x->off != y->off)
+        return x->off < y->off ? -1 : 1;
     return 0;
 }
 
@@ -984,7 +1012,10 @@ add_region(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, size_
         uint32_t *t = realloc(s->ctgt, cap * sizeof(*t));
         if (t)
             s->ctgt = t;
-        if (!e || !t)
+        size_t *src = realloc(s->csrc, cap * sizeof(*src));
+        if (src)
+            s->csrc = src;
+        if (!e || !t || !src)
             return -ENOMEM;
         s->regions_cap = cap;
     }
@@ -994,6 +1025,7 @@ add_region(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, size_
     s->cbuf_len += b - a;
     s->cends[s->n_regions] = s->cbuf_len;
     s->ctgt[s->n_regions] = (uint32_t)(a + 1); /* a buffer offset for now; mapped below */
+    s->csrc[s->n_regions] = a;
     s->n_regions++;
     return 0;
 }
@@ -1140,9 +1172,14 @@ pl_dlp_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
     }
     s->n_hits = 0;
     s->overflow = false;
-    if (db->hs) {
-        if (hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS)
+    if (s->hs_gen != db->gen) {
+        /* Sizing a scratch validates the whole database: once per database, not per scan. */
+        if ((db->hs && hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS) ||
+            (db->hs_fast && hs_alloc_scratch(db->hs_fast, &s->hs) != HS_SUCCESS))
             return -ENOMEM;
+        s->hs_gen = db->gen;
+    }
+    if (db->hs) {
         struct scan_ctx c = {db, s, n, s->ends, n, NULL};
         hs_error_t e = hs_scan(db->hs, s->buf, (unsigned)(o - 1), 0, s->hs, on_match, &c);
         if (e != HS_SUCCESS && !(e == HS_SCAN_TERMINATED && s->overflow))
@@ -1155,8 +1192,6 @@ pl_dlp_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
         if (r < 0)
             return r;
         if (s->n_regions) {
-            if (hs_alloc_scratch(db->hs_fast, &s->hs) != HS_SUCCESS)
-                return -ENOMEM;
             struct scan_ctx c = {db, s, n, s->cends, s->n_regions, s->ctgt};
             hs_error_t e =
                 hs_scan(db->hs_fast, s->cbuf, (unsigned)s->cbuf_len, 0, s->hs, on_match, &c);
@@ -1184,11 +1219,19 @@ pl_dlp_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
             continue;
         uint32_t off = h->off, len = h->len;
         if (!h->exact) {
-            int r = confirm(db, s, p, targets[h->target].text, &off, &len);
+            struct pl_str text = targets[h->target].text;
+            size_t base = 0;
+            if (h->region) {
+                /* A generic pattern can only match inside its candidate region. */
+                base = h->off;
+                text = pl_str_from(text.p + h->off, h->len);
+            }
+            int r = confirm(db, s, p, text, &off, &len);
             if (r < 0)
                 return r;
             if (r == 0)
                 continue;
+            off += (uint32_t)base;
         }
         add_finding(res, h->pat, &targets[h->target], h->target, off, len);
     }
@@ -1420,16 +1463,32 @@ is_segment_sep(char c)
     return c == '/' || c == '?' || c == '&' || c == '=' || c == ' ' || c == '\n' || c == '\t';
 }
 
-int
-pl_dlp_scan_text(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_str text,
-                 struct pl_dlp_result *res)
+/* Flush the view set into res when it is close to a limit, so big inputs never fail on it. */
+static int
+maybe_flush(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_dlp_result *res,
+            size_t input_len)
 {
-    pl_dlp_views_reset(s, text.len);
-    int r = pl_dlp_views_add(s, text, PL_VIEW_RAW, true, true);
-    if (r < 0 || s->n_vents == 0)
+    if (s->n_vents + 64 < PL_DLP_MAX_VIEWS && s->vbuf_len < s->vbudget / 2)
+        return 0;
+    int r = pl_dlp_views_scan(db, s, PL_STR_NULL, res);
+    pl_dlp_views_reset(s, input_len);
+    return r;
+}
+
+/* Add the text-DLP views of one text (reference §3.2 steps 1-8) to the current set. */
+static int
+add_text_views(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_str text,
+               struct pl_dlp_result *res, size_t budget_len)
+{
+    int r = maybe_flush(db, s, res, budget_len);
+    if (r < 0)
+        return r;
+    size_t before = s->n_vents;
+    r = pl_dlp_views_add(s, text, PL_VIEW_RAW, true, false);
+    if (r < 0 || s->n_vents == before)
         return r;
     /* The normalised text; copied because later views may move vbuf. */
-    struct pl_str n0 = pl_dlp_views_get(s, 0);
+    struct pl_str n0 = pl_dlp_views_get(s, s->n_vents - 1);
     char *norm = malloc(n0.len + 1);
     if (!norm)
         return -ENOMEM;
@@ -1459,31 +1518,86 @@ pl_dlp_scan_text(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl
         size_t a = i;
         while (i < n.len && !is_segment_sep(norm[i]))
             i++;
-        if (i - a >= 10 && i - a < n.len)
-            r = decode_into_views(s, pl_str_from(norm + a, i - a), 3, 10, true);
+        if (i - a >= 10 && i - a < n.len) {
+            r = maybe_flush(db, s, res, budget_len);
+            if (r >= 0)
+                r = decode_into_views(s, pl_str_from(norm + a, i - a), 3, 10, true);
+        }
     }
     free(norm);
+    return r;
+}
+
+static void
+seed_check(const struct pl_dlp_db *db, struct pl_str text, struct pl_dlp_result *res)
+{
+    struct pl_bip39_opts o = {db->seed_min_words, db->seed_verify};
+    size_t off, len;
+    if (db->seed_enabled && pl_bip39_find(text, &o, &off, &len)) {
+        struct pl_dlp_target t = {text, PL_VIEW_RAW};
+        add_finding(res, db->seed_pat, &t, 0, (uint32_t)off, (uint32_t)len);
+    }
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+    const struct pl_str *x = a, *y = b;
+    int c = memcmp(x->p, y->p, PL_MIN(x->len, y->len));
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+int
+pl_dlp_scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pl_str *texts,
+                  size_t n, struct pl_dlp_result *res)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += texts[i].len + 1;
+    pl_dlp_views_reset(s, total);
+    int r = 0;
+    for (size_t i = 0; i < n && r >= 0; i++)
+        r = add_text_views(db, s, texts[i], res, total);
+    /* All texts sorted and joined: a secret split across fields (reference §7). */
+    if (r >= 0 && n > 1) {
+        struct pl_str *sorted = malloc(n * sizeof(*sorted));
+        char *joined = malloc(total);
+        if (!sorted || !joined) {
+            r = -ENOMEM;
+        } else {
+            memcpy(sorted, texts, n * sizeof(*sorted));
+            qsort(sorted, n, sizeof(*sorted), str_cmp);
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (i)
+                    joined[k++] = '\n';
+                if (sorted[i].len)
+                    memcpy(joined + k, sorted[i].p, sorted[i].len);
+                k += sorted[i].len;
+            }
+            r = add_text_views(db, s, pl_str_from(joined, k), res, total);
+            if (r >= 0)
+                r = pl_dlp_views_scan(db, s, PL_STR_NULL, res);
+            pl_dlp_views_reset(s, total);
+            if (r >= 0)
+                seed_check(db, pl_str_from(joined, k), res);
+        }
+        free(sorted);
+        free(joined);
+    } else if (r >= 0) {
+        r = pl_dlp_views_scan(db, s, PL_STR_NULL, res);
+    }
     if (r < 0)
         return r;
-    if ((r = pl_dlp_views_scan(db, s, PL_STR_NULL, res)) < 0)
-        return r;
-    /* Seed phrases: on the text as given (newlines separate words there) and every view. */
-    if (db->seed_enabled) {
-        struct pl_bip39_opts o = {db->seed_min_words, db->seed_verify};
-        size_t off, len;
-        if (pl_bip39_find(text, &o, &off, &len)) {
-            struct pl_dlp_target t = {text, PL_VIEW_RAW};
-            add_finding(res, db->seed_pat, &t, 0, (uint32_t)off, (uint32_t)len);
-            return 0;
-        }
-        for (size_t i = 0; i < s->n_vents; i++) {
-            struct pl_str v = pl_dlp_views_get(s, i);
-            if (pl_bip39_find(v, &o, &off, &len)) {
-                struct pl_dlp_target t = {v, s->vents[i].view};
-                add_finding(res, db->seed_pat, &t, (uint32_t)i, (uint32_t)off, (uint32_t)len);
-                break;
-            }
-        }
-    }
+    /* Seed phrases: on each text as given (newlines separate words there). */
+    for (size_t i = 0; i < n; i++)
+        seed_check(db, texts[i], res);
     return 0;
+}
+
+int
+pl_dlp_scan_text(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_str text,
+                 struct pl_dlp_result *res)
+{
+    return pl_dlp_scan_texts(db, s, &text, 1, res);
 }

@@ -213,6 +213,14 @@ size_t pl_dlp_views_count(const struct pl_dlp_scratch *s);
 int pl_dlp_scan_text(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_str text,
                      struct pl_dlp_result *res);
 
+/*
+ * Text DLP over several texts at once (the strings of a JSON body, header values): each text
+ * as above, then all of them sorted and joined with '\n' (a secret split across fields).
+ * Large inputs are scanned in batches, never refused for their size.
+ */
+int pl_dlp_scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
+                      const struct pl_str *texts, size_t n, struct pl_dlp_result *res);
+
 /* The first non-warn finding of res (core first), or NULL. */
 const struct pl_dlp_finding *pl_dlp_result_first_block(const struct pl_dlp_db *db,
                                                        const struct pl_dlp_result *res);

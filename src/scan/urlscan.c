@@ -623,7 +623,10 @@ pl_urlscan_run(const struct pl_urlscan_cfg *cfg, struct pl_dlp_scratch *s,
                          "SSRF blocked: %s is an internal IP address (core floor)", v->host);
         return 0;
     }
-    struct urlwork w = {0};
+    struct urlwork w; /* params[] is written before it is read: no need to zero 8 KiB */
+    w.len = 0;
+    w.n_params = 0;
+    w.truncated_params = false;
     w.cap = u->raw.len * 8 + 1024;
     w.mem = malloc(w.cap);
     if (!w.mem) {

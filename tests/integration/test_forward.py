@@ -137,7 +137,8 @@ def test_post_with_content_length_body_arrives_intact(pipelock, origin):
 
 
 def test_chunked_request_body_from_curl_is_rechunked_intact(pipelock, origin, tmp_path):
-    p = pipelock()
+    # the streaming body path (bodies are held whole when they are scanned)
+    p = pipelock({"request_body_scanning": {"enabled": False}})
     body = os.urandom(300_000)
     f = tmp_path / "body.bin"
     f.write_bytes(body)
@@ -151,7 +152,8 @@ def test_chunked_request_body_from_curl_is_rechunked_intact(pipelock, origin, tm
 
 
 def test_chunked_request_extensions_and_trailers_are_dropped(pipelock, origin):
-    p = pipelock()
+    # the streaming body path (bodies are held whole when they are scanned)
+    p = pipelock({"request_body_scanning": {"enabled": False}})
     chunked = (b"5;name=value;x=\"q\"\r\nhello\r\n"
                b"1A\r\n" + b"z" * 26 + b"\r\n"
                b"000c;ext\r\n, world!!!!\n\r\n"
@@ -563,7 +565,8 @@ def test_pipelined_upload_buffered_behind_a_slow_response_still_flows(pipelock, 
     upstream's connect callback, not from a client read event. Reading must resume and the whole
     8 MiB arrive intact (edge-triggered sockets give no new edge for bytes already queued)."""
     import threading
-    p = pipelock()
+    # the streaming body path (bodies are held whole when they are scanned)
+    p = pipelock({"request_body_scanning": {"enabled": False}})
     body = bytes(range(256)) * (32 * 1024)  # 8 MiB: more than the proxy buffers plus kernel queues
     with RecordingOrigin(name="second") as other:
         s = rawhttp.connect(p.port)

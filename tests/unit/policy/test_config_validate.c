@@ -554,7 +554,10 @@ Test(config_warnings, implemented_flag_matches_this_build)
                                               "server",
                                               "default_agent_identity",
                                               "bind_default_agent_identity",
-                                              "metrics_listen"};
+                                              "metrics_listen",
+                                              "dlp",
+                                              "request_body_scanning",
+                                              "seed_phrase_detection"};
     size_t n_impl = 0;
     for (const struct pl_cfg_key *k = pl_cfg_schema; k->name; k++) {
         bool want = false;
