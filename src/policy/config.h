@@ -48,6 +48,13 @@ struct pl_config_dlp_pattern {
     struct pl_strlist exempt_domains;
 };
 
+/* One canary_tokens.tokens[] entry. */
+struct pl_config_canary {
+    char *name;    /* required */
+    char *value;   /* required, owned secret (wiped on free) */
+    char *env_var; /* "" when absent */
+};
+
 struct pl_config {
     char *path;                 /* owned; NULL when built from defaults */
     char hash[65];              /* SHA-256 hex of the raw file bytes, or "defaults" */
@@ -157,6 +164,14 @@ struct pl_config {
             size_t n;
         } patterns; /* user patterns as written, in file order */
     } dlp;
+
+    struct {
+        bool enabled; /* false */
+        struct {
+            struct pl_config_canary *v; /* owned */
+            size_t n;
+        } tokens;
+    } canary_tokens;
 
     struct {
         bool enabled;         /* true */

@@ -398,16 +398,18 @@ static const struct pl_cfg_key k_suppress[] = {
     END,
 };
 
+#define CAN(f) IOFF(struct pl_config_canary, f)
 static const struct pl_cfg_key k_canary_token[] = {
-    STR("name", .flags = PL_CFG_F_REQUIRED),
-    STR("value", .flags = PL_CFG_F_REQUIRED | PL_CFG_F_SECRET),
-    STR("env_var", .check = pl_cfg_check_env_name),
+    STR("name", .flags = PL_CFG_F_REQUIRED, CAN(name)),
+    STR("value", .flags = PL_CFG_F_REQUIRED | PL_CFG_F_SECRET, CAN(value)),
+    STR("env_var", .check = pl_cfg_check_env_name, CAN(env_var)),
     END,
 };
 
 static const struct pl_cfg_key k_canary_tokens[] = {
-    BOOL("enabled"),
-    LISTOF("tokens", k_canary_token),
+    BOOL("enabled", OFF(canary_tokens.enabled)),
+    LISTOF("tokens", k_canary_token, OFF(canary_tokens.tokens),
+           .elem_size = sizeof(struct pl_config_canary)),
     END,
 };
 
@@ -933,7 +935,7 @@ const struct pl_cfg_key pl_cfg_schema[] = {
     SEC("forward_proxy", k_forward_proxy, .flags = IMPL),
     SEC("websocket_proxy", k_websocket_proxy),
     SEC("dlp", k_dlp, .flags = IMPL),
-    SEC("canary_tokens", k_canary_tokens),
+    SEC("canary_tokens", k_canary_tokens, .flags = IMPL),
     SEC("response_scanning", k_response_scanning),
     SEC("mcp_input_scanning", k_mcp_input_scanning),
     SEC("mcp_tool_scanning", k_mcp_tool_scanning),

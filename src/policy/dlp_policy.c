@@ -271,6 +271,15 @@ pl_policy_build_dlp(const struct pl_config *cfg, char *const *envp, struct pl_dl
                 goto out;
         }
     }
+    /* Canary tokens: synthetic values that must never leave; reported by their name. */
+    if (cfg->canary_tokens.enabled) {
+        for (size_t i = 0; i < cfg->canary_tokens.tokens.n; i++) {
+            const struct pl_config_canary *c = &cfg->canary_tokens.tokens.v[i];
+            if ((r = lits_add(&lits, c->value, strlen(c->value), PL_DLP_LIT_CANARY)) < 0)
+                goto out;
+            lits.v[lits.n - 1].name = c->name;
+        }
+    }
     if (cfg->dlp.secrets_file && *cfg->dlp.secrets_file &&
         (r = read_secrets_file(cfg->dlp.secrets_file, cfg->dlp.min_env_secret_length, &lits,
                                &filebuf, ret_err)) < 0)

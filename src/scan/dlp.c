@@ -369,8 +369,11 @@ add_literal_forms(struct exprbuf *b, const struct pl_dlp_literal *l, uint32_t pa
     if (!tmp)
         return -ENOMEM;
     int r;
-    /* Raw: case-sensitive (the only expression without HS_FLAG_CASELESS). */
-    if ((r = exprbuf_add(b, escape_literal(l->value, n), HS_FLAG_SINGLEMATCH, pat, (uint32_t)n)))
+    /* Raw: case-sensitive for secrets, any case for canaries (as the reference compares). */
+    unsigned raw_flags = HS_FLAG_SINGLEMATCH;
+    if (l->kind == PL_DLP_LIT_CANARY)
+        raw_flags |= HS_FLAG_CASELESS;
+    if ((r = exprbuf_add(b, escape_literal(l->value, n), raw_flags, pat, (uint32_t)n)))
         goto out;
     for (int k = 0; k < 4; k++) {
         size_t m = enc_base64(v, n, tmp, k & 1, k & 2);

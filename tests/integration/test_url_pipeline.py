@@ -150,3 +150,19 @@ def test_env_secret_of_the_proxy_is_caught(pipelock, origin):
     p = pipelock(env={"MY_SERVICE_CREDENTIAL": secret})
     r = get(p, origin.url("/x?d=" + base64.b64encode(secret.encode()).decode()))
     assert r.status == 403 and b"Environment Variable Leak" in r.body
+
+
+def test_canary_tokens_in_url_and_body(pipelock, origin):
+    canary = "pl-canary-7Qx9Zk2WmB4v"
+    p = pipelock({"canary_tokens": {"enabled": True, "tokens": [
+        {"name": "deploy-key", "value": canary}]},
+        "request_body_scanning": {"action": "block"}})
+    r = get(p, origin.url("/x?k=" + canary.upper()))
+    assert r.status == 403 and b"Canary Token (deploy-key)" in r.body
+    r = get(p, origin.url("/x?k=" + base64.b64encode(canary.encode()).decode()))
+    assert r.status == 403 and b"Canary Token (deploy-key)" in r.body
+    body = ('{"note": "' + canary + '"}').encode()
+    r = rawhttp.proxy_get(p.port, origin.url("/post"), method="POST", body=body,
+                          headers=[("Content-Type", "application/json")])
+    assert r.status == 403 and b"Canary Token (deploy-key)" in r.body
+    assert canary not in p.stdout_text()
