@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# pipelock benchmark: the same wrk load against five targets on loopback, plus pipelock's
-# memory with 5,000 idle keep-alive clients. Run by `make bench`; see docs/benchmarks.md.
+# pipelock benchmark: the same wrk load against five targets on loopback, three more
+# pipelock runs (query string, request bodies with and without body scanning), plus
+# pipelock's memory with 5,000 idle keep-alive clients. Run by `make bench`; see
+# docs/benchmarks.md.
 #
 #   (a) direct      wrk -> nginx origin (1024-byte static file)
 #   (b) nginx-hop   wrk -> nginx reverse proxy (upstream keep-alive pool) -> origin
 #   (c) pipelock    wrk -> pipelock forward proxy (absolute-form requests) -> origin
 #   (d) tinyproxy   wrk -> tinyproxy forward proxy -> origin
 #   (e) squid       wrk -> squid forward proxy (caching disabled) -> origin
+#   (f) pipelock-query        as (c), the GET's URL with a 4-parameter query string
+#   (g) pipelock-post         POST of a ~2 KB chat-completion JSON body through pipelock
+#                             (bench config: request body scanning on) -> origin /post
+#   (h) pipelock-post-noscan  as (g), pipelock with request_body_scanning.enabled: false
 #
 # Every server is started here, with its own minimal config in a temp directory, on free
 # loopback ports, and stopped on exit (also on failure or Ctrl-C). Only 127.0.0.1 is used.
@@ -25,7 +31,8 @@
 #                            (access.log); see docs/benchmarks.md. pipelock's audit log is
 #                            always on.
 #   BENCH_WRK_CPUS=          if set (e.g. "0"), pin wrk to these CPUs with taskset -c
-#   BENCH_TARGETS="..."      subset of: direct nginx-hop pipelock tinyproxy squid (default all)
+#   BENCH_TARGETS="..."      subset of: direct nginx-hop pipelock pipelock-query pipelock-post
+#                            pipelock-post-noscan tinyproxy squid (default all)
 #   BENCH_SKIP_PIPELOCK=1    skip pipelock's throughput and memory tests (to check the harness
 #                            before pipelock exists)
 #   BENCH_PORT_BASE=28710    first port tried (below the kernel's ephemeral port range)
@@ -57,16 +64,21 @@ PIPELOCK_BIN=${PIPELOCK_BIN:-build/pipelock}
 PY=/usr/bin/python3
 CLIENT="$ROOT/bench/bench_client.py"
 LUA="$ROOT/bench/wrk.lua"
+LUA_POST="$ROOT/bench/wrk-post.lua"
 PIPELOCK_CONFIG_SRC="$ROOT/bench/pipelock-bench.yaml"
 OUT="$ROOT/bench/out"
 BODY_SIZE=1024
+# pipelock-query: a search-like query string with four parameters on the 1 KB file's URL.
+QUERY="q=how+to+parse+json&page=2&utm_source=newsletter&id=123e4567-e89b-12d3-a456-426614174000"
+POST_RESP_SIZE=3 # the origin's /post answers "ok\n"
 SQUID_NAME=pipelockbench # squid -n: names its shared memory and IPC sockets
 
 # Targets (reported as PASS/MISS; a miss never fails the run).
 T_RPS_HOP=0.9 T_RPS_TINY=3 T_RPS_SQUID=1.5 T_P99_HOP=1.2
 T_IDLE_MB=8 T_PER_CONN_KB=20
+T_POST_SCAN=0.95 # body scanning costs <= 5% of POST throughput: post / post-noscan >= 0.95
 
-ALL_TARGETS="direct nginx-hop pipelock tinyproxy squid"
+ALL_TARGETS="direct nginx-hop pipelock pipelock-query pipelock-post pipelock-post-noscan tinyproxy squid"
 TARGETS=${BENCH_TARGETS:-$ALL_TARGETS}
 declare -A DESC
 DESC[direct]="wrk -> nginx origin"
@@ -74,6 +86,9 @@ DESC[nginx-hop]="wrk -> nginx reverse proxy -> origin"
 DESC[pipelock]="wrk -> pipelock forward proxy -> origin"
 DESC[tinyproxy]="wrk -> tinyproxy forward proxy -> origin"
 DESC[squid]="wrk -> squid forward proxy (no cache) -> origin"
+DESC[pipelock-query]="wrk -> pipelock -> origin, GET with a 4-parameter query string"
+DESC[pipelock-post]="wrk -> pipelock (body scanning on) -> origin, POST of 2 KB JSON"
+DESC[pipelock-post-noscan]="wrk -> pipelock (body scanning off) -> origin, POST of 2 KB JSON"
 
 # Per target: space-separated per-round figures (R_*), their medians, error total, smallest
 # bytes/response, state (ok < FLAG < FAILED, worst round wins; or skipped) and notes.
@@ -88,6 +103,7 @@ say() { printf '%s\n' "$*"; }
 warn() { printf 'bench: %s\n' "$*" >&2; }
 section() { printf '== [%3ds] %s\n' "$SECONDS" "$*"; }
 in_targets() { case " $TARGETS " in *" $1 "*) return 0 ;; esac; return 1; }
+any_pipelock_target() { case " $TARGETS " in *" pipelock"*) return 0 ;; esac; return 1; }
 
 # ---------------------------------------------------------------- process management
 
@@ -204,6 +220,8 @@ $(nginx_temp_paths "$d")
         listen 127.0.0.1:$ORIGIN_PORT reuseport;
         root $d/www;
         location = /1k { }
+        # POST target: the request body is read and discarded, the answer is 3 bytes.
+        location = /post { return 200 "ok\n"; }
     }
 }
 EOF

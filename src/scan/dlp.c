@@ -747,7 +747,13 @@ struct scan_ctx {
     const size_t *ends; /* end of each unit (target or region) in the scanned buffer */
     size_t n_units;
     const uint32_t *units; /* unit -> target; NULL when units are the targets */
+    const struct pl_dlp_target *targets;
+    struct pl_str exempt_host;
+    struct pl_dlp_result *res;
+    int err; /* confirmation error met inside the callback */
 };
+
+static int confirm_hits(struct scan_ctx *c);
 
 static int
 hit_cmp(const void *a, const void *b)
@@ -804,8 +810,10 @@ on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned f
         return 0;
     s->last_target[e->pat] = (uint32_t)lo + 1;
     if (s->n_hits == MAX_HITS) {
-        dedupe_hits(s);
-        if (s->n_hits == MAX_HITS) {
+        /* Many distinct hits (a huge body): confirm what we have and go on. */
+        int r = confirm_hits(c);
+        if (r < 0) {
+            c->err = r;
             s->overflow = true;
             return 1; /* stop scanning */
         }
@@ -1183,46 +1191,73 @@ pl_dlp_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
         s->hs_gen = db->gen;
     }
     if (db->hs) {
-        struct scan_ctx c = {db, s, n, s->ends, n, NULL};
+        struct scan_ctx c = {db, s, n, s->ends, n, NULL, targets, exempt_host, res, 0};
         hs_error_t e = hs_scan(db->hs, s->buf, (unsigned)(o - 1), 0, s->hs, on_match, &c);
         if (e != HS_SUCCESS && !(e == HS_SCAN_TERMINATED && s->overflow))
             return -EIO;
         if (s->overflow)
-            return -E2BIG;
+            return c.err ? c.err : -E2BIG;
     }
     if (db->hs_fast) {
         int r = collect_regions(db, s, o - 1, n);
         if (r < 0)
             return r;
         if (s->n_regions) {
-            struct scan_ctx c = {db, s, n, s->cends, s->n_regions, s->ctgt};
+            struct scan_ctx c = {db,      s,       n,           s->cends, s->n_regions,
+                                 s->ctgt, targets, exempt_host, res,      0};
             hs_error_t e =
                 hs_scan(db->hs_fast, s->cbuf, (unsigned)s->cbuf_len, 0, s->hs, on_match, &c);
             if (e != HS_SUCCESS && !(e == HS_SCAN_TERMINATED && s->overflow))
                 return -EIO;
             if (s->overflow)
-                return -E2BIG;
+                return c.err ? c.err : -E2BIG;
         }
     }
     /* Patterns vectorscan could not take run on every target. */
+    struct scan_ctx c = {
+        .db = db, .s = s, .targets = targets, .exempt_host = exempt_host, .res = res};
     for (size_t p = 0; p < db->n_pats && db->n_pcre_only; p++) {
         if (!db->pats[p].pcre_only)
             continue;
-        for (size_t t = 0; t < n && s->n_hits < MAX_HITS; t++)
+        for (size_t t = 0; t < n; t++) {
+            if (s->n_hits == MAX_HITS) {
+                int r = confirm_hits(&c);
+                if (r < 0)
+                    return r;
+            }
             s->hits[s->n_hits++] = (struct hit){.pat = (uint32_t)p, .target = (uint32_t)t};
-        if (s->n_hits == MAX_HITS)
-            return -E2BIG;
+        }
     }
+    return confirm_hits(&c);
+}
+
+/* Does res already hold this pattern in this kind of view (no need to confirm again)? */
+static bool
+already_found(const struct pl_dlp_result *res, uint32_t pat, uint8_t view)
+{
+    for (size_t i = 0; i < res->n; i++)
+        if (res->f[i].pattern == pat && res->f[i].view == view)
+            return true;
+    return false;
+}
+
+/* Confirm the collected hits (reference order) into findings, then forget them. */
+static int
+confirm_hits(struct scan_ctx *c)
+{
+    const struct pl_dlp_db *db = c->db;
+    struct pl_dlp_scratch *s = c->s;
     dedupe_hits(s);
     sort_hits(db, s->hits, s->n_hits);
     for (size_t i = 0; i < s->n_hits; i++) {
         const struct hit *h = &s->hits[i];
         const struct pat *p = &db->pats[h->pat];
-        if (exempted(p, exempt_host))
+        const struct pl_dlp_target *t = &c->targets[h->target];
+        if (exempted(p, c->exempt_host) || already_found(c->res, h->pat, t->view))
             continue;
         uint32_t off = h->off, len = h->len;
         if (!h->exact) {
-            struct pl_str text = targets[h->target].text;
+            struct pl_str text = t->text;
             size_t base = 0;
             if (h->region) {
                 /* A generic pattern can only match inside its candidate region. */
@@ -1230,14 +1265,17 @@ pl_dlp_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
                 text = pl_str_from(text.p + h->off, h->len);
             }
             int r = confirm(db, s, p, text, &off, &len);
-            if (r < 0)
+            if (r < 0) {
+                s->n_hits = 0;
                 return r;
+            }
             if (r == 0)
                 continue;
             off += (uint32_t)base;
         }
-        add_finding(res, h->pat, &targets[h->target], h->target, off, len);
+        add_finding(c->res, h->pat, t, h->target, off, len);
     }
+    s->n_hits = 0;
     return 0;
 }
 

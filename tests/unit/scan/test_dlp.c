@@ -267,3 +267,31 @@ Test(dlp, hostile_inputs_get_a_verdict)
     cr_assert(r == 0 || r == -E2BIG);
     free(big);
 }
+
+Test(dlp, big_base64_body_is_scanned_not_refused)
+{
+    /* A 3 MiB base64 blob (an image upload) gives thousands of candidate regions: the
+     * engine confirms them in batches instead of failing closed on a legitimate body. */
+    size_t raw = 3u << 20, n = (raw + 2) / 3 * 4;
+    unsigned char *bin = malloc(raw);
+    char *b64 = malloc(n + 1);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < raw; i++) {
+        x = x * 1103515245u + 12345u;
+        bin[i] = (unsigned char)(x >> 16);
+    }
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i + 3 <= raw; i += 3) {
+        uint32_t v = (uint32_t)bin[i] << 16 | (uint32_t)bin[i + 1] << 8 | bin[i + 2];
+        b64[o++] = a[v >> 18];
+        b64[o++] = a[(v >> 12) & 63];
+        b64[o++] = a[(v >> 6) & 63];
+        b64[o++] = a[v & 63];
+    }
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan_text(db, sc, pl_str_from(b64, o), &res), 0);
+    free(bin);
+    free(b64);
+}
