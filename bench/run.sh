@@ -269,18 +269,27 @@ EOF
     wait_ready nginx-hop "$HOP_PORT" "$SERVER_PID" 10
 }
 
+# start_pipelock [noscan] : start pipelock with the bench config; with "noscan", with a
+# copy that also sets request_body_scanning.enabled: false (pipelock-post-noscan).
 start_pipelock() {
-    local d="$TMP/pipelock"
+    local d="$TMP/pipelock" variant=${1:-} conf
     mkdir -p "$d"
     rm -f "$d/pipelock-audit.log"
+    conf="$d/pipelock-bench.yaml"
+    [ "$variant" = noscan ] && conf="$d/pipelock-bench-noscan.yaml"
     # The committed config, with logging.file pointed into the temp directory and
     # server.workers set to BENCH_WORKERS.
     sed -e "s|^\(  file:\).*|\1 $d/pipelock-audit.log|" \
-        -e "s|^\(  workers:\).*|\1 $BENCH_WORKERS|" "$PIPELOCK_CONFIG_SRC" >"$d/pipelock-bench.yaml"
-    start_bg "$d/pipelock.log" "$PIPELOCK_BIN" run --config "$d/pipelock-bench.yaml" \
+        -e "s|^\(  workers:\).*|\1 $BENCH_WORKERS|" "$PIPELOCK_CONFIG_SRC" >"$conf"
+    if [ "$variant" = noscan ]; then
+        printf '\nrequest_body_scanning:\n  enabled: false\n' >>"$conf"
+        CMD[pipelock-noscan]="$PIPELOCK_BIN run --config bench/pipelock-bench.yaml --listen 127.0.0.1:$PIPELOCK_PORT    # pipelock-post-noscan: same copy plus request_body_scanning: {enabled: false}"
+    else
+        CMD[pipelock]="$PIPELOCK_BIN run --config bench/pipelock-bench.yaml --listen 127.0.0.1:$PIPELOCK_PORT    # copy with logging.file: \$TMP/pipelock/pipelock-audit.log, server.workers: $BENCH_WORKERS"
+    fi
+    start_bg "$d/pipelock.log" "$PIPELOCK_BIN" run --config "$conf" \
         --listen "127.0.0.1:$PIPELOCK_PORT"
     SERVER_PID=$BG_PID
-    CMD[pipelock]="$PIPELOCK_BIN run --config bench/pipelock-bench.yaml --listen 127.0.0.1:$PIPELOCK_PORT    # copy with logging.file: \$TMP/pipelock/pipelock-audit.log, server.workers: $BENCH_WORKERS"
     if ! wait_ready pipelock "$PIPELOCK_PORT" "$SERVER_PID" 10; then
         tail -n 20 "$d/pipelock.log" >&2
         return 1
@@ -351,47 +360,136 @@ EOF
 
 # ---------------------------------------------------------------- load
 
-# run_wrk SECONDS URL [PROXIED_URL] : run wrk with output to $WRK_OUT; command in WRK_CMD.
+# run_wrk SECONDS URL [PROXIED_URL [BODY_FILE]] : run wrk with output to $WRK_OUT; command
+# in WRK_CMD. With BODY_FILE, wrk POSTs that file's content with bench/wrk-post.lua.
 run_wrk() {
-    local secs=$1 url=$2 purl=${3:-} pin=()
+    local secs=$1 url=$2 purl=${3:-} body=${4:-} pin=() lua=$LUA lua_name=bench/wrk.lua
+    [ -n "$body" ] && lua=$LUA_POST lua_name=bench/wrk-post.lua
     [ -n "$BENCH_WRK_CPUS" ] && pin=(taskset -c "$BENCH_WRK_CPUS")
-    WRK_CMD="wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${secs}s --timeout 2s --latency -s bench/wrk.lua $url"
+    WRK_CMD="wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${secs}s --timeout 2s --latency -s $lua_name $url"
+    [ -n "$body" ] && WRK_CMD="BENCH_BODY_FILE=\$TMP/post-body.json $WRK_CMD"
     [ -n "$purl" ] && WRK_CMD="BENCH_PROXY_URL=$purl $WRK_CMD"
     [ ${#pin[@]} -gt 0 ] && WRK_CMD="${pin[*]} $WRK_CMD"
-    BENCH_PROXY_URL="$purl" timeout -k 5 $((secs + 30)) "${pin[@]}" \
+    BENCH_PROXY_URL="$purl" BENCH_BODY_FILE="$body" timeout -k 5 $((secs + 30)) "${pin[@]}" \
         wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${secs}s" --timeout 2s --latency \
-        -s "$LUA" "$url" >"$WRK_OUT" 2>&1
+        -s "$lua" "$url" >"$WRK_OUT" 2>&1
+}
+
+# write_post_body FILE : the POST targets' request body, a chat-completion-like JSON request
+# of about 2 KB (English prose, a few numbers, one URL; no secrets, so nothing is flagged).
+write_post_body() {
+    "$PY" - "$1" <<'PYEOF'
+import json, sys
+system = ("You are a careful technical assistant for a small software team. Answer in plain "
+          "English, keep code samples short, and say when you are not sure about a detail.")
+user = (
+    "We are moving our nightly report job from a cron script to a queue worker. The job "
+    "reads about 12,500 rows from the orders table, groups them by region and writes one "
+    "CSV file per region. Last month it took 41 minutes on average, and on 3 nights it ran "
+    "past 06:00, when the first users log in.\n\n"
+    "The new worker pulls tasks in batches of 250 and retries a failed batch twice with a "
+    "delay of 30 seconds. I read the guide at https://docs.example.com/queues/retries.html "
+    "but I am not sure how retries interact with the visibility timeout, which is set to "
+    "300 seconds.\n\n"
+    "Could you explain what happens when a batch takes longer than the timeout, whether "
+    "the same rows can be processed twice, and how to make the CSV step safe to repeat? "
+    "A short outline of the changes would help, with the order in which to make them.\n\n"
+    "For context, the worker runs on two small machines with 4 cores and 8 GB of memory "
+    "each, and the database is a managed instance that already handles the daytime "
+    "traffic. We would rather not add more hardware this quarter, so anything that keeps "
+    "the load on the database steady during the night is welcome.")
+assistant = (
+    "Here is a first outline. Keep the batch size at 250 for now, measure how long one "
+    "batch takes at the 95th percentile, and set the visibility timeout to at least "
+    "three times that figure.")
+follow = ("Thanks. The 95th percentile is about 70 seconds per batch. Should we also split "
+          "the regions into separate queues, or is one queue with 8 workers enough?")
+req = {
+    "model": "gpt-4o-mini",
+    "temperature": 0.2,
+    "max_tokens": 800,
+    "top_p": 1,
+    "stream": False,
+    "user": "team-reports-7",
+    "messages": [
+        {"role": "system", "content": system},
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": assistant},
+        {"role": "user", "content": follow},
+    ],
+}
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps(req, indent=1) + "\n")
+PYEOF
+}
+
+# post_check HOST:PORT URL BODY_FILE SIZE : one proxied keep-alive POST of BODY_FILE
+# (Content-Type: application/json) in absolute form; expect 200 with a SIZE-byte body.
+post_check() {
+    "$PY" - "$@" <<'PYEOF'
+import http.client, sys
+hostport, url, body_file, size = sys.argv[1:5]
+host, _, port = hostport.rpartition(":")
+body = open(body_file, "rb").read()
+try:
+    c = http.client.HTTPConnection(host, int(port), timeout=10)
+    c.request("POST", url, body=body,
+              headers={"Content-Type": "application/json", "User-Agent": "pipelock-bench"})
+    r = c.getresponse()
+    data = r.read()
+except Exception as e:
+    print("POST %s via %s: %s" % (url, hostport, e))
+    sys.exit(1)
+print("POST %s via %s (%d-byte body): status %d, %d body bytes"
+      % (url, hostport, len(body), r.status, len(data)))
+sys.exit(0 if r.status == 200 and len(data) == int(size) else 1)
+PYEOF
 }
 
 # measure TARGET PORT MODE : preflight check, warm-up, measured run, parse.
 #   MODE direct: wrk requests http://127.0.0.1:PORT/1k
 #   MODE proxy:  wrk connects to PORT and requests the origin URL in absolute form
+#   MODE query:  as proxy, the origin URL with the query string $QUERY
+#   MODE post:   as proxy, POST of $POST_BODY to the origin's /post (answers "ok\n")
 measure() {
-    local target=$1 port=$2 mode=$3 url purl="" chk line sfx=""
+    local target=$1 port=$2 mode=$3 url purl="" chk line sfx="" body="" what
     [ "$BENCH_ROUNDS" -gt 1 ] && sfx="-r$ROUND"
-    if [ "$mode" = proxy ]; then
-        url="http://127.0.0.1:$port/"
-        purl="$ORIGIN_URL"
-        chk=(check "127.0.0.1:$port" "$ORIGIN_URL" "$BODY_SIZE" --proxy)
+    EXPECT_SIZE=$BODY_SIZE
+    url="http://127.0.0.1:$port/"
+    case $mode in
+    proxy) purl="$ORIGIN_URL" ;;
+    query) purl="$ORIGIN_URL?$QUERY" ;;
+    post) purl="$ORIGIN_POST_URL" body=$POST_BODY EXPECT_SIZE=$POST_RESP_SIZE ;;
+    *) url="http://127.0.0.1:$port/1k" ;;
+    esac
+    what="one GET, expect 200 with a $EXPECT_SIZE-byte body"
+    if [ "$mode" = post ]; then
+        what="one POST of the $(wc -c <"$POST_BODY")-byte JSON body, expect 200 with a $EXPECT_SIZE-byte body"
+        chk=()
+    elif [ -n "$purl" ]; then
+        chk=(check "127.0.0.1:$port" "$purl" "$BODY_SIZE" --proxy)
     else
-        url="http://127.0.0.1:$port/1k"
         chk=(check "127.0.0.1:$port" "$url" "$BODY_SIZE")
     fi
-    say "-- $target: preflight: one GET, expect 200 with a $BODY_SIZE-byte body"
-    if ! "$PY" "$CLIENT" "${chk[@]}"; then
-        fail_target "$target" "preflight failed: not 200 with a $BODY_SIZE-byte body"
+    say "-- $target: preflight: $what"
+    if [ "$mode" = post ]; then
+        post_check "127.0.0.1:$port" "$purl" "$POST_BODY" "$EXPECT_SIZE"
+    else
+        "$PY" "$CLIENT" "${chk[@]}"
+    fi || {
+        fail_target "$target" "preflight failed: not 200 with a $EXPECT_SIZE-byte body"
         return 1
-    fi
+    }
     say "-- $target: warm-up ${BENCH_WARMUP}s"
     WRK_OUT="$OUT/wrk-$target$sfx-warmup.txt"
-    if ! run_wrk "$BENCH_WARMUP" "$url" "$purl"; then
+    if ! run_wrk "$BENCH_WARMUP" "$url" "$purl" "$body"; then
         cat "$WRK_OUT"
         fail_target "$target" "wrk warm-up failed"
         return 1
     fi
     say "-- $target: measured run ${BENCH_SECONDS}s"
     WRK_OUT="$OUT/wrk-$target$sfx.txt"
-    run_wrk "$BENCH_SECONDS" "$url" "$purl"
+    run_wrk "$BENCH_SECONDS" "$url" "$purl" "$body"
     CMD[wrk-$target]=$WRK_CMD
     say "\$ $WRK_CMD"
     cat "$WRK_OUT"
@@ -454,10 +552,10 @@ parse_result() {
             esac
         fi
     fi
-    # Each response is the 1024-byte body plus headers; fewer bytes per response means some
-    # responses were not the 1 KB 200 (wrk does not count 3xx as errors).
-    if [ "$bpr" -lt "$BODY_SIZE" ]; then
-        state=FLAG note="${note:+$note; }only $bpr bytes/response (< $BODY_SIZE-byte body)"
+    # Each response is the expected body (1024 bytes; 3 for POST) plus headers; fewer bytes
+    # per response means some responses were not that 200 (wrk does not count 3xx as errors).
+    if [ "$bpr" -lt "$EXPECT_SIZE" ]; then
+        state=FLAG note="${note:+$note; }only $bpr bytes/response (< $EXPECT_SIZE-byte body)"
     fi
     R_RPS[$t]="${R_RPS[$t]:-} $rps" R_P50[$t]="${R_P50[$t]:-} $p50" R_P99[$t]="${R_P99[$t]:-} $p99"
     ERRS[$t]=$((${ERRS[$t]:-0} + errs))
@@ -494,26 +592,38 @@ bench_nginx_hop() {
     stop_server "$SERVER_PID"
 }
 
-bench_pipelock() {
-    local audit="$TMP/pipelock/pipelock-audit.log" lines
+# run_pipelock TARGET MODE [noscan] : one pipelock target (see measure for MODE).
+run_pipelock() {
+    local t=$1 mode=$2 variant=${3:-} audit="$TMP/pipelock/pipelock-audit.log" lines
     if [ "$BENCH_SKIP_PIPELOCK" = 1 ]; then
-        STATE[pipelock]=skipped NOTE[pipelock]="BENCH_SKIP_PIPELOCK=1"
-        say "-- pipelock: skipped (BENCH_SKIP_PIPELOCK=1)"
+        STATE[$t]=skipped NOTE[$t]="BENCH_SKIP_PIPELOCK=1"
+        say "-- $t: skipped (BENCH_SKIP_PIPELOCK=1)"
         return 0
     fi
-    start_pipelock || { fail_target pipelock "pipelock did not start ($PIPELOCK_BIN)"; return 1; }
-    measure pipelock "$PIPELOCK_PORT" proxy
+    start_pipelock "$variant" || { fail_target "$t" "pipelock did not start ($PIPELOCK_BIN)"; return 1; }
+    measure "$t" "$PIPELOCK_PORT" "$mode"
     stop_server "$SERVER_PID"
     # The audit log must be on: about one line per request (preflight + warm-up + run).
     if [ -s "$audit" ]; then
         lines=$(wc -l <"$audit")
-        AUDIT[pipelock]="${AUDIT[pipelock]:-}${AUDIT[pipelock]:+, }$lines lines, $(du -h "$audit" | cut -f1)"
-        say "-- pipelock: audit log: $lines lines, $(du -h "$audit" | cut -f1) (preflight + warm-up + measured run)"
+        AUDIT[$t]="${AUDIT[$t]:-}${AUDIT[$t]:+, }$lines lines, $(du -h "$audit" | cut -f1)"
+        say "-- $t: audit log: $lines lines, $(du -h "$audit" | cut -f1) (preflight + warm-up + measured run)"
+        # Findings on the clean inputs would mean a false positive (the POST body is clean).
+        lines=$(grep -c -i -E '"(findings|warn|warning)"|body_dlp|"action":"(warn|block)"' "$audit")
+        if [ "$lines" -gt 0 ]; then
+            say "-- $t: note: $lines audit lines mention a finding or warning; first one:"
+            grep -m1 -i -E '"(findings|warn|warning)"|body_dlp|"action":"(warn|block)"' "$audit" | cut -c1-600
+        fi
     else
-        set_state pipelock FLAG "no audit log written to logging.file"
-        say "-- pipelock: FLAGGED: no audit log written to $audit"
+        set_state "$t" FLAG "no audit log written to logging.file"
+        say "-- $t: FLAGGED: no audit log written to $audit"
     fi
 }
+
+bench_pipelock() { run_pipelock pipelock proxy; }
+bench_pipelock_query() { run_pipelock pipelock-query query; }
+bench_pipelock_post() { run_pipelock pipelock-post post; }
+bench_pipelock_post_noscan() { run_pipelock pipelock-post-noscan post noscan; }
 
 bench_tinyproxy() {
     command -v tinyproxy >/dev/null || { fail_target tinyproxy "tinyproxy not installed"; return 1; }
@@ -635,6 +745,17 @@ mem_verdict() {
     fi
 }
 
+# cost A B : "x.x% PASS|MISS" for 1 - A/B against T_POST_SCAN, or "n/a".
+cost() {
+    if [ -z "$1" ] || [ -z "$2" ]; then
+        echo "n/a"
+        return
+    fi
+    awk -v a="$1" -v b="$2" -v l="$T_POST_SCAN" 'BEGIN {
+        if (b + 0 == 0) { print "n/a"; exit }
+        printf "%.1f%% %s\n", (1 - a / b) * 100, (a / b >= l ? "PASS" : "MISS") }'
+}
+
 kb() { awk -v k="$1" 'BEGIN { printf "%d KB (%.1f MiB)", k, k / 1024 }'; }
 
 report() {
@@ -668,6 +789,12 @@ report() {
     local rounds="one round"
     [ "$BENCH_ROUNDS" -gt 1 ] && rounds="$BENCH_ROUNDS rounds, medians reported"
     echo "- wrk: $BENCH_THREADS threads, $BENCH_CONNECTIONS keep-alive connections, ${BENCH_WARMUP} s warm-up then ${BENCH_SECONDS} s measured per target, $rounds; GET of a ${BODY_SIZE}-byte text/plain file"
+    if in_targets pipelock-query; then
+        echo "- pipelock-query: the same GET with the query string \`?$QUERY\`"
+    fi
+    if in_targets pipelock-post || in_targets pipelock-post-noscan; then
+        echo "- pipelock-post, pipelock-post-noscan: POST of a $(wc -c <"$POST_BODY")-byte chat-completion-like JSON body (\`Content-Type: application/json\`, bench/wrk-post.lua) to the origin's /post, which answers 200 \"ok\\n\"; pipelock-post runs the bench config (request body and header scanning on, action warn), pipelock-post-noscan the same config plus \`request_body_scanning: {enabled: false}\`"
+    fi
     echo "- CPU placement: ${BENCH_WRK_CPUS:+wrk pinned to CPU(s) $BENCH_WRK_CPUS, servers not pinned}${BENCH_WRK_CPUS:-nothing pinned}; wrk, the origin and the server under test share the $(nproc) CPUs"
     echo "- origin: nginx, worker_processes $BENCH_ORIGIN_WORKERS, access_log off, keepalive_requests 100000"
     echo "- nginx-hop, pipelock, squid: $BENCH_WORKERS workers; tinyproxy: one process, one thread per client connection (no worker setting)"
@@ -680,7 +807,7 @@ report() {
     echo '```'
     echo "make bench    # = scripts/install-deps bench && bench/run.sh"
     [ -n "${CMD[origin]:-}" ] && echo "${CMD[origin]}"
-    for t in nginx-hop pipelock tinyproxy squid; do
+    for t in nginx-hop pipelock pipelock-noscan tinyproxy squid; do
         [ -n "${CMD[$t]:-}" ] && echo "${CMD[$t]}"
     done
     for t in $TARGETS; do
@@ -699,7 +826,9 @@ report() {
     for t in $TARGETS; do
         [ -n "${NOTE[$t]:-}" ] && echo "- $t: ${NOTE[$t]}"
     done
-    [ -n "${AUDIT[pipelock]:-}" ] && echo "- pipelock audit log: ${AUDIT[pipelock]}"
+    for t in $TARGETS; do
+        [ -n "${AUDIT[$t]:-}" ] && echo "- $t audit log: ${AUDIT[$t]}"
+    done
     echo
     echo "## Ratios"
     echo
@@ -711,8 +840,11 @@ report() {
     ratio_row "pipelock / tinyproxy req/s" RPS pipelock tinyproxy '>=' $T_RPS_TINY
     ratio_row "pipelock / squid req/s" RPS pipelock squid '>=' $T_RPS_SQUID
     ratio_row "pipelock p99 / nginx-hop p99" P99 pipelock nginx-hop '<=' $T_P99_HOP
+    ratio_row "pipelock-post / pipelock-post-noscan req/s (body scan)" RPS pipelock-post pipelock-post-noscan '>=' $T_POST_SCAN
     echo
-    echo "For reference (no target): nginx-hop / direct req/s $(ratio "$(val RPS nginx-hop)" "$(val RPS direct)" '>=' 0 | cut -d' ' -f1), tinyproxy / nginx-hop $(ratio "$(val RPS tinyproxy)" "$(val RPS nginx-hop)" '>=' 0 | cut -d' ' -f1), squid / nginx-hop $(ratio "$(val RPS squid)" "$(val RPS nginx-hop)" '>=' 0 | cut -d' ' -f1)."
+    echo "Body-scan cost (1 - pipelock-post / pipelock-post-noscan req/s; target <= 5%): $(cost "$(val RPS pipelock-post)" "$(val RPS pipelock-post-noscan)")."
+    echo
+    echo "For reference (no target): nginx-hop / direct req/s $(ratio "$(val RPS nginx-hop)" "$(val RPS direct)" '>=' 0 | cut -d' ' -f1), tinyproxy / nginx-hop $(ratio "$(val RPS tinyproxy)" "$(val RPS nginx-hop)" '>=' 0 | cut -d' ' -f1), squid / nginx-hop $(ratio "$(val RPS squid)" "$(val RPS nginx-hop)" '>=' 0 | cut -d' ' -f1), pipelock-query / pipelock req/s $(ratio "$(val RPS pipelock-query)" "$(val RPS pipelock)" '>=' 0 | cut -d' ' -f1), pipelock-post / pipelock-post-noscan p99 $(ratio "$(val P99 pipelock-post)" "$(val P99 pipelock-post-noscan)" '>=' 0 | cut -d' ' -f1)."
     echo
     if [ "$BENCH_IDLE_CONNS" -gt 0 ]; then
         echo "## Memory: $BENCH_IDLE_CONNS idle keep-alive connections"
@@ -774,7 +906,7 @@ main() {
         fi
     fi
 
-    in_targets pipelock || BENCH_SKIP_PIPELOCK=1
+    any_pipelock_target || BENCH_SKIP_PIPELOCK=1
     PIPELOCK_VERSION="(skipped)"
     if [ "$BENCH_SKIP_PIPELOCK" != 1 ]; then
         [ -x "$PIPELOCK_BIN" ] ||
@@ -793,6 +925,9 @@ main() {
     ports=$("$PY" "$CLIENT" ports "$BENCH_PORT_BASE" 5) || { warn "no free ports from $BENCH_PORT_BASE"; exit 2; }
     read -r ORIGIN_PORT HOP_PORT PIPELOCK_PORT TINY_PORT SQUID_PORT <<<"$ports"
     ORIGIN_URL="http://127.0.0.1:$ORIGIN_PORT/1k"
+    ORIGIN_POST_URL="http://127.0.0.1:$ORIGIN_PORT/post"
+    POST_BODY="$TMP/post-body.json"
+    write_post_body "$POST_BODY" || { warn "could not write $POST_BODY"; exit 2; }
     LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
     if awk -v l="${LOADAVG_START%% *}" 'BEGIN { exit !(l > 0.5) }'; then
         warn "load average is $LOADAVG_START before the run: other work on this machine will make the figures noisy"

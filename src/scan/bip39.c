@@ -27,25 +27,16 @@ struct scan {
     size_t count;            /* tokens seen so far */
 };
 
-static bool
+/* Token separators: ASCII whitespace and - , | ; : */
+static const bool sep_table[256] = {
+    [' '] = true, ['\t'] = true, ['\n'] = true, ['\v'] = true, ['\f'] = true, ['\r'] = true,
+    ['-'] = true, [','] = true,  ['|'] = true,  [';'] = true,  [':'] = true,
+};
+
+static inline bool
 is_sep(unsigned char c)
 {
-    switch (c) {
-    case ' ':
-    case '\t':
-    case '\n':
-    case '\v':
-    case '\f':
-    case '\r':
-    case '-':
-    case ',':
-    case '|':
-    case ';':
-    case ':':
-        return true;
-    default:
-        return false;
-    }
+    return sep_table[c];
 }
 
 /* Word index of a token after ASCII lower-casing; tokens of the wrong length skip the copy. */

@@ -274,21 +274,36 @@ static const char words[PL_BIP39_WORDS][WORD_MAX + 1] = {
 };
 
 /*
- * Each word packed big-endian into a uint64_t (at most 8 letters, zero padded), so numeric
- * order is the list's order and a lookup is a binary search over integers. Built once.
+ * Each word packed big-endian into a uint64_t (at most 8 letters, zero padded) and placed in
+ * an open-addressing table of 4096 slots (load 1/2), so a lookup is one multiply and one or
+ * two probes. Built once, read-only afterwards.
  */
-static uint64_t packed[PL_BIP39_WORDS];
-static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
+#define SLOTS 4096
+static uint64_t slot_key[SLOTS];
+static int16_t slot_idx[SLOTS];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static inline unsigned
+slot_of(uint64_t k)
+{
+    return (unsigned)((k * 0x9E3779B97F4A7C15ull) >> 52); /* top 12 bits */
+}
 
 static void
-pack_all(void)
+build_table(void)
 {
+    for (size_t i = 0; i < SLOTS; i++)
+        slot_idx[i] = -1;
     for (size_t i = 0; i < PL_BIP39_WORDS; i++) {
         uint64_t k = 0;
         size_t n = strnlen(words[i], WORD_MAX + 1);
         for (size_t j = 0; j < 8; j++)
             k = k << 8 | (j < n ? (unsigned char)words[i][j] : 0);
-        packed[i] = k;
+        unsigned h = slot_of(k);
+        while (slot_idx[h] >= 0)
+            h = (h + 1) & (SLOTS - 1);
+        slot_key[h] = k;
+        slot_idx[h] = (int16_t)i;
     }
 }
 
@@ -304,18 +319,13 @@ pl_bip39_word_index(struct pl_str w)
             return -1;
         k = k << 8 | c;
     }
-    pthread_once(&packed_once, pack_all);
-    size_t lo = 0, hi = PL_BIP39_WORDS;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (packed[mid] == k)
-            return (int)mid;
-        if (packed[mid] > k)
-            hi = mid;
-        else
-            lo = mid + 1;
+    pthread_once(&table_once, build_table);
+    for (unsigned h = slot_of(k);; h = (h + 1) & (SLOTS - 1)) {
+        if (slot_idx[h] < 0)
+            return -1;
+        if (slot_key[h] == k)
+            return slot_idx[h];
     }
-    return -1;
 }
 
 struct pl_str
