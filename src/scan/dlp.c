@@ -1588,9 +1588,45 @@ str_cmp(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* Give back scratch memory grown by one huge input, so an idle worker stays small. */
+static void
+scratch_trim(struct pl_dlp_scratch *s)
+{
+    enum { KEEP = 4u << 20 };
+    if (s->vbuf_cap > KEEP) {
+        PL_FREE(free, s->vbuf);
+        s->vbuf_cap = s->vbuf_len = 0;
+    }
+    if (s->buf_cap > KEEP) {
+        PL_FREE(free, s->buf);
+        s->buf_cap = 0;
+    }
+    if (s->cbuf_cap > KEEP) {
+        PL_FREE(free, s->cbuf);
+        s->cbuf_cap = s->cbuf_len = 0;
+    }
+    if (s->tmp_cap > KEEP) {
+        PL_FREE(free, s->tmp);
+        s->tmp_cap = 0;
+    }
+}
+
+static int scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
+                      const struct pl_str *texts, size_t n, struct pl_dlp_result *res);
+
 int
 pl_dlp_scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pl_str *texts,
                   size_t n, struct pl_dlp_result *res)
+{
+    int r = scan_texts(db, s, texts, n, res);
+    pl_dlp_views_reset(s, 0);
+    scratch_trim(s);
+    return r;
+}
+
+static int
+scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pl_str *texts,
+           size_t n, struct pl_dlp_result *res)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
