@@ -283,7 +283,7 @@ start_pipelock() {
         -e "s|^\(  workers:\).*|\1 $BENCH_WORKERS|" "$PIPELOCK_CONFIG_SRC" >"$conf"
     if [ "$variant" = noscan ]; then
         printf '\nrequest_body_scanning:\n  enabled: false\n' >>"$conf"
-        CMD[pipelock-noscan]="$PIPELOCK_BIN run --config bench/pipelock-bench.yaml --listen 127.0.0.1:$PIPELOCK_PORT    # pipelock-post-noscan: same copy plus request_body_scanning: {enabled: false}"
+        CMD[pipelock-noscan]="$PIPELOCK_BIN run --config bench/pipelock-bench.yaml --listen 127.0.0.1:$PIPELOCK_PORT    # pipelock-post-noscan: copy as above, plus request_body_scanning: {enabled: false}"
     else
         CMD[pipelock]="$PIPELOCK_BIN run --config bench/pipelock-bench.yaml --listen 127.0.0.1:$PIPELOCK_PORT    # copy with logging.file: \$TMP/pipelock/pipelock-audit.log, server.workers: $BENCH_WORKERS"
     fi
@@ -756,6 +756,20 @@ cost() {
         printf "%.1f%% %s\n", (1 - a / b) * 100, (a / b >= l ? "PASS" : "MISS") }'
 }
 
+# round_costs : "; per round: a%, b%, ..." (each round's post / post-noscan pair), when
+# both POST targets completed more than one round.
+round_costs() {
+    local a b out="" i
+    [ "$BENCH_ROUNDS" -gt 1 ] && [ -n "$(val RPS pipelock-post)" ] && [ -n "$(val RPS pipelock-post-noscan)" ] || return 0
+    read -r -a a <<<"${R_RPS[pipelock-post]}"
+    read -r -a b <<<"${R_RPS[pipelock-post-noscan]}"
+    [ "${#a[@]}" -eq "${#b[@]}" ] || return 0
+    for i in "${!a[@]}"; do
+        out="$out${out:+, }$(cost "${a[$i]}" "${b[$i]}" | cut -d' ' -f1)"
+    done
+    printf '; per round: %s' "$out"
+}
+
 kb() { awk -v k="$1" 'BEGIN { printf "%d KB (%.1f MiB)", k, k / 1024 }'; }
 
 report() {
@@ -842,7 +856,7 @@ report() {
     ratio_row "pipelock p99 / nginx-hop p99" P99 pipelock nginx-hop '<=' $T_P99_HOP
     ratio_row "pipelock-post / pipelock-post-noscan req/s (body scan)" RPS pipelock-post pipelock-post-noscan '>=' $T_POST_SCAN
     echo
-    echo "Body-scan cost (1 - pipelock-post / pipelock-post-noscan req/s; target <= 5%): $(cost "$(val RPS pipelock-post)" "$(val RPS pipelock-post-noscan)")."
+    echo "Body-scan cost (1 - pipelock-post / pipelock-post-noscan req/s; target <= 5%): $(cost "$(val RPS pipelock-post)" "$(val RPS pipelock-post-noscan)")$(round_costs)."
     echo
     echo "For reference (no target): nginx-hop / direct req/s $(ratio "$(val RPS nginx-hop)" "$(val RPS direct)" '>=' 0 | cut -d' ' -f1), tinyproxy / nginx-hop $(ratio "$(val RPS tinyproxy)" "$(val RPS nginx-hop)" '>=' 0 | cut -d' ' -f1), squid / nginx-hop $(ratio "$(val RPS squid)" "$(val RPS nginx-hop)" '>=' 0 | cut -d' ' -f1), pipelock-query / pipelock req/s $(ratio "$(val RPS pipelock-query)" "$(val RPS pipelock)" '>=' 0 | cut -d' ' -f1), pipelock-post / pipelock-post-noscan p99 $(ratio "$(val P99 pipelock-post)" "$(val P99 pipelock-post-noscan)" '>=' 0 | cut -d' ' -f1)."
     echo

@@ -148,20 +148,20 @@ rnd(uint32_t n)
 }
 
 static const char *const words[] = {
-    "the",       "of",       "and",      "to",        "in",       "is",        "that",
-    "for",       "it",       "as",       "was",       "with",     "be",        "by",
-    "on",        "not",      "this",     "are",       "from",     "at",        "which",
-    "an",        "have",     "has",      "but",       "or",       "were",      "they",
-    "their",     "been",     "one",      "would",     "more",     "when",      "will",
-    "there",     "can",      "we",       "all",       "about",    "system",    "request",
-    "response",  "function", "customer", "report",    "quarter",  "analysis",  "summary",
-    "proposal",  "meeting",  "schedule", "deploy",    "service",  "database",  "query",
-    "results",   "model",    "language", "question",  "answer",   "document",  "section",
-    "following", "example",  "important", "describe", "explain",  "improve",   "performance",
-    "network",   "security", "project",  "team",      "customers", "feedback", "design",
-    "please",    "could",    "should",   "because",   "between",  "however",   "therefore",
-    "during",    "without",  "several",  "different", "available", "version",  "release",
-    "migration", "weather",  "travel",   "recipe",    "history",  "library",   "garden",
+    "the",       "of",       "and",       "to",        "in",        "is",       "that",
+    "for",       "it",       "as",        "was",       "with",      "be",       "by",
+    "on",        "not",      "this",      "are",       "from",      "at",       "which",
+    "an",        "have",     "has",       "but",       "or",        "were",     "they",
+    "their",     "been",     "one",       "would",     "more",      "when",     "will",
+    "there",     "can",      "we",        "all",       "about",     "system",   "request",
+    "response",  "function", "customer",  "report",    "quarter",   "analysis", "summary",
+    "proposal",  "meeting",  "schedule",  "deploy",    "service",   "database", "query",
+    "results",   "model",    "language",  "question",  "answer",    "document", "section",
+    "following", "example",  "important", "describe",  "explain",   "improve",  "performance",
+    "network",   "security", "project",   "team",      "customers", "feedback", "design",
+    "please",    "could",    "should",    "because",   "between",   "however",  "therefore",
+    "during",    "without",  "several",   "different", "available", "version",  "release",
+    "migration", "weather",  "travel",    "recipe",    "history",   "library",  "garden",
 };
 #define N_WORDS (sizeof(words) / sizeof(words[0]))
 
@@ -198,14 +198,30 @@ sb_number(struct sbuf *b)
 {
     char t[40];
     switch (rnd(8)) {
-    case 0: snprintf(t, sizeof(t), "%u", rnd(10)); break;
-    case 1: snprintf(t, sizeof(t), "%u", 10 + rnd(990)); break;
-    case 2: snprintf(t, sizeof(t), "%u", 1990 + rnd(40)); break;
-    case 3: snprintf(t, sizeof(t), "%u.%02u", rnd(100), rnd(100)); break;
-    case 4: snprintf(t, sizeof(t), "2024-%02u-%02u", 1 + rnd(12), 1 + rnd(28)); break;
-    case 5: snprintf(t, sizeof(t), "%u,%03u", 1 + rnd(99), rnd(1000)); break;
-    case 6: snprintf(t, sizeof(t), "555-%04u", rnd(10000)); break;
-    default: snprintf(t, sizeof(t), "%u%05u", 10000 + rnd(90000), rnd(100000)); break;
+    case 0:
+        snprintf(t, sizeof(t), "%u", rnd(10));
+        break;
+    case 1:
+        snprintf(t, sizeof(t), "%u", 10 + rnd(990));
+        break;
+    case 2:
+        snprintf(t, sizeof(t), "%u", 1990 + rnd(40));
+        break;
+    case 3:
+        snprintf(t, sizeof(t), "%u.%02u", rnd(100), rnd(100));
+        break;
+    case 4:
+        snprintf(t, sizeof(t), "2024-%02u-%02u", 1 + rnd(12), 1 + rnd(28));
+        break;
+    case 5:
+        snprintf(t, sizeof(t), "%u,%03u", 1 + rnd(99), rnd(1000));
+        break;
+    case 6:
+        snprintf(t, sizeof(t), "555-%04u", rnd(10000));
+        break;
+    default:
+        snprintf(t, sizeof(t), "%u%05u", 10000 + rnd(90000), rnd(100000));
+        break;
     }
     sb_puts(b, t);
 }
@@ -421,8 +437,8 @@ peer_scan(struct peer *p, const char *text, size_t len)
     for (size_t i = 0; i < p->n; i++) {
         PCRE2_SIZE start = 0;
         while (start <= len) {
-            int rc = pcre2_jit_match(p->code[i], (PCRE2_SPTR)text, len, start, 0, p->md[i],
-                                     p->mctx);
+            int rc =
+                pcre2_jit_match(p->code[i], (PCRE2_SPTR)text, len, start, 0, p->md[i], p->mctx);
             if (rc < 0)
                 break;
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md[i]);
@@ -477,15 +493,15 @@ static size_t
 peer_url_targets(const struct pl_urlscan_url *u, struct pl_str *t, char **store, size_t max)
 {
     size_t n = 0, ns = 0;
-#define ADD_OWNED(s_)                                                                          \
-    do {                                                                                       \
-        char *s__ = (s_);                                                                      \
-        if (n < max) {                                                                         \
-            store[ns++] = s__;                                                                 \
-            t[n++] = pl_str_c(s__);                                                            \
-        } else {                                                                               \
-            free(s__);                                                                         \
-        }                                                                                      \
+#define ADD_OWNED(s_)               \
+    do {                            \
+        char *s__ = (s_);           \
+        if (n < max) {              \
+            store[ns++] = s__;      \
+            t[n++] = pl_str_c(s__); \
+        } else {                    \
+            free(s__);              \
+        }                           \
     } while (0)
     t[n++] = u->raw;
     ADD_OWNED(pct_decode(u->raw.p, u->raw.len));
@@ -623,8 +639,7 @@ main(void)
     printf("pipelock scanning-engine microbenchmarks\n");
     printf("  database: %zu patterns (%zu PCRE2-only), %zu bytes; peer: %zu PCRE2 JIT programs\n",
            pl_dlp_db_count(db), pl_dlp_db_pcre_only(db), pl_dlp_db_bytes(db), peer.n);
-    printf("  each figure: median of %d repetitions of ~%.2f s, per operation\n", REPS,
-           target_s);
+    printf("  each figure: median of %d repetitions of ~%.2f s, per operation\n", REPS, target_s);
 
     char note[160], name[64];
     uint64_t iters;
@@ -672,8 +687,9 @@ main(void)
             size_t nt = peer_url_targets(&u, t, store, 32);
             struct peer_ctx x = {&peer, t, nt};
             double ns = measure(run_peer, &x, &iters);
-            snprintf(note, sizeof(note), "%zu targets x %zu patterns, %zu match(es); ours/peer %.3f",
-                     nt, peer.n, peer.matches, url_ns[i] / ns);
+            snprintf(note, sizeof(note),
+                     "%zu targets x %zu patterns, %zu match(es); ours/peer %.3f", nt, peer.n,
+                     peer.matches, url_ns[i] / ns);
             row(urls[i].label, ns, 0, iters, note);
             snprintf(name, sizeof(name), "peer_url_%s", urls[i].key);
             add_figure(name, ns, "ns");
@@ -734,8 +750,10 @@ main(void)
             size_t len;
             int kind; /* 0 prose, 1 json, 2 prose with numbers */
         } raws[] = {
-            {"prose_1m", "prose", 1u << 20, 0},        {"prose_16m", "prose", 16u << 20, 0},
-            {"json_1m", "JSON", 1u << 20, 1},          {"json_16m", "JSON", 16u << 20, 1},
+            {"prose_1m", "prose", 1u << 20, 0},
+            {"prose_16m", "prose", 16u << 20, 0},
+            {"json_1m", "JSON", 1u << 20, 1},
+            {"json_16m", "JSON", 16u << 20, 1},
             {"digits_1m", "prose + numbers", 1u << 20, 2},
             {"digits_16m", "prose + numbers", 16u << 20, 2},
         };

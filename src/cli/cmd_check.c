@@ -100,6 +100,42 @@ resolve(const struct pl_config *cfg, const struct check_opts *o, const char *hos
     return 0;
 }
 
+/* The findings of a scan as a JSON array ("findings"), never the matched bytes. */
+static void
+json_findings(struct pl_json *j, const struct pl_dlp_db *db, const struct pl_dlp_result *res,
+              bool offsets)
+{
+    pl_json_arr_begin(j, "findings");
+    for (size_t i = 0; i < res->n; i++) {
+        const struct pl_dlp_finding *f = &res->f[i];
+        pl_json_obj_begin(j);
+        pl_json_cstr(j, "pattern", pl_dlp_db_name(db, f->pattern));
+        pl_json_cstr(j, "severity", pl_severity_name(pl_dlp_db_severity(db, f->pattern)));
+        pl_json_cstr(j, "encoding", pl_dlp_view_name((enum pl_dlp_view)f->view));
+        pl_json_bool(j, "core", pl_dlp_db_is_core(db, f->pattern));
+        pl_json_bool(j, "warn", pl_dlp_db_is_warn(db, f->pattern));
+        if (offsets && f->view == PL_VIEW_RAW) {
+            pl_json_uint(j, "offset", f->off);
+            pl_json_uint(j, "length", f->len);
+        }
+        pl_json_obj_end(j);
+    }
+    pl_json_arr_end(j);
+}
+
+/* One "Finding:" line per finding. */
+static void
+print_findings(const struct pl_dlp_db *db, const struct pl_dlp_result *res)
+{
+    for (size_t i = 0; i < res->n; i++) {
+        const struct pl_dlp_finding *f = &res->f[i];
+        printf("Finding: %s (%s) in %s view%s\n", pl_dlp_db_name(db, f->pattern),
+               pl_severity_name(pl_dlp_db_severity(db, f->pattern)),
+               pl_dlp_view_name((enum pl_dlp_view)f->view),
+               pl_dlp_db_is_warn(db, f->pattern) ? " [warn]" : "");
+    }
+}
+
 static void
 print_verdict(const struct check_opts *o, const struct pl_policy *pol, const char *url,
               const struct pl_urlscan_verdict *v, bool dns_skipped)
@@ -125,18 +161,7 @@ print_verdict(const struct check_opts *o, const struct pl_policy *pol, const cha
             pl_json_cstr(&j, "hint", v->hint ? v->hint : "");
         pl_json_double(&j, "score", v->score, 2);
         pl_json_bool(&j, "dns_checked", !dns_skipped);
-        pl_json_arr_begin(&j, "findings");
-        for (size_t i = 0; i < v->dlp.n; i++) {
-            const struct pl_dlp_finding *f = &v->dlp.f[i];
-            pl_json_obj_begin(&j);
-            pl_json_cstr(&j, "pattern", pl_dlp_db_name(db, f->pattern));
-            pl_json_cstr(&j, "severity", pl_severity_name(pl_dlp_db_severity(db, f->pattern)));
-            pl_json_cstr(&j, "encoding", pl_dlp_view_name((enum pl_dlp_view)f->view));
-            pl_json_bool(&j, "core", pl_dlp_db_is_core(db, f->pattern));
-            pl_json_bool(&j, "warn", pl_dlp_db_is_warn(db, f->pattern));
-            pl_json_obj_end(&j);
-        }
-        pl_json_arr_end(&j);
+        json_findings(&j, db, &v->dlp, false);
         pl_json_obj_end(&j);
         printf("%s\n", buf.data ? buf.data : "{}");
         pl_buf_done(&buf);
@@ -150,13 +175,7 @@ print_verdict(const struct check_opts *o, const struct pl_policy *pol, const cha
         printf("Hint:    %s\n", v->hint ? v->hint : "");
     }
     printf("Score:   %.2f\n", v->score);
-    for (size_t i = 0; i < v->dlp.n; i++) {
-        const struct pl_dlp_finding *f = &v->dlp.f[i];
-        printf("Finding: %s (%s) in %s view%s\n", pl_dlp_db_name(db, f->pattern),
-               pl_severity_name(pl_dlp_db_severity(db, f->pattern)),
-               pl_dlp_view_name((enum pl_dlp_view)f->view),
-               pl_dlp_db_is_warn(db, f->pattern) ? " [warn]" : "");
-    }
+    print_findings(db, &v->dlp);
     if (dns_skipped)
         puts("Note:    DNS lookup and resolved-address SSRF check skipped (--no-dns)");
 }
@@ -294,22 +313,7 @@ check_text_len(struct pl_policy *pol, const struct check_opts *o, const char *in
         pl_json_bool(&j, "blocked", blocked);
         if (r < 0)
             pl_json_cstr(&j, "error", "scan failed: input too complex (fail closed)");
-        pl_json_arr_begin(&j, "findings");
-        for (size_t i = 0; i < res.n; i++) {
-            const struct pl_dlp_finding *f = &res.f[i];
-            pl_json_obj_begin(&j);
-            pl_json_cstr(&j, "pattern", pl_dlp_db_name(db, f->pattern));
-            pl_json_cstr(&j, "severity", pl_severity_name(pl_dlp_db_severity(db, f->pattern)));
-            pl_json_cstr(&j, "encoding", pl_dlp_view_name((enum pl_dlp_view)f->view));
-            pl_json_bool(&j, "core", pl_dlp_db_is_core(db, f->pattern));
-            pl_json_bool(&j, "warn", pl_dlp_db_is_warn(db, f->pattern));
-            if (f->view == PL_VIEW_RAW) {
-                pl_json_uint(&j, "offset", f->off);
-                pl_json_uint(&j, "length", f->len);
-            }
-            pl_json_obj_end(&j);
-        }
-        pl_json_arr_end(&j);
+        json_findings(&j, db, &res, true);
         pl_json_obj_end(&j);
         printf("%s\n", buf.data ? buf.data : "{}");
         pl_buf_done(&buf);
@@ -318,13 +322,7 @@ check_text_len(struct pl_policy *pol, const struct check_opts *o, const char *in
             puts("Result: BLOCKED (scan failed: input too complex; fail closed)");
         else
             printf("Result: %s\n", blocked ? "BLOCKED" : res.n ? "WARN" : "CLEAN");
-        for (size_t i = 0; i < res.n; i++) {
-            const struct pl_dlp_finding *f = &res.f[i];
-            printf("Finding: %s (%s) in %s view%s\n", pl_dlp_db_name(db, f->pattern),
-                   pl_severity_name(pl_dlp_db_severity(db, f->pattern)),
-                   pl_dlp_view_name((enum pl_dlp_view)f->view),
-                   pl_dlp_db_is_warn(db, f->pattern) ? " [warn]" : "");
-        }
+        print_findings(db, &res);
     }
     explicit_bzero(text, len);
     free(text);

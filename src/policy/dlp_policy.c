@@ -201,7 +201,7 @@ pl_policy_build_dlp(const struct pl_config *cfg, char *const *envp, struct pl_dl
                     uint64_t *ret_compile_ns, char **ret_err)
 {
     uint64_t t0 = pl_time_mono_ns();
-    size_t max = pl_dlp_core_count + pl_dlp_builtin_count + cfg->dlp.patterns.n;
+    size_t max = PL_DLP_BUILTIN_MAX + cfg->dlp.patterns.n;
     struct pl_dlp_spec *specs = calloc(max, sizeof(*specs));
     struct lits lits = {0};
     char *filebuf = NULL;
@@ -209,27 +209,8 @@ pl_policy_build_dlp(const struct pl_config *cfg, char *const *envp, struct pl_dl
     *ret_err = NULL;
     if (!specs)
         goto out;
-    size_t n = 0;
-    for (size_t i = 0; i < pl_dlp_core_count; i++) {
-        const struct pl_dlp_def *d = &pl_dlp_core_defs[i];
-        specs[n++] = (struct pl_dlp_spec){d->name, d->regex, d->severity, d->validator,
-                                          true,    false,    NULL,        0};
-    }
-    size_t first_std = n;
-    if (cfg->dlp.include_defaults) {
-        for (size_t i = 0; i < pl_dlp_builtin_count; i++) {
-            const struct pl_dlp_def *d = &pl_dlp_builtin_defs[i];
-            /* The standard copies of core patterns would only ever repeat a core finding. */
-            bool dup = false;
-            for (size_t k = 0; k < pl_dlp_core_count; k++)
-                dup |= !strcmp(d->name, pl_dlp_core_defs[k].name) &&
-                       !strcmp(d->regex, pl_dlp_core_defs[k].regex);
-            if (dup)
-                continue;
-            specs[n++] = (struct pl_dlp_spec){d->name, d->regex, d->severity, d->validator,
-                                              false,   false,    NULL,        0};
-        }
-    }
+    size_t first_std;
+    size_t n = pl_dlp_builtin_specs(specs, cfg->dlp.include_defaults, &first_std);
     for (size_t i = 0; i < cfg->dlp.patterns.n; i++) {
         const struct pl_config_dlp_pattern *p = &cfg->dlp.patterns.v[i];
         struct pl_dlp_spec sp = {p->name,

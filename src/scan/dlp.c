@@ -642,6 +642,14 @@ pl_dlp_db_set_seed_phrase(struct pl_dlp_db *db, bool enabled, int min_words, boo
     db->seed_verify = verify_checksum;
 }
 
+int
+pl_dlp_compile_builtin(struct pl_dlp_db **ret, char **ret_err)
+{
+    struct pl_dlp_spec specs[PL_DLP_BUILTIN_MAX];
+    size_t n = pl_dlp_builtin_specs(specs, true, NULL);
+    return pl_dlp_compile(specs, n, ret, ret_err);
+}
+
 size_t
 pl_dlp_db_count(const struct pl_dlp_db *db)
 {

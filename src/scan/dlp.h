@@ -42,6 +42,19 @@ extern const size_t pl_dlp_core_count;
 extern const struct pl_dlp_def pl_dlp_builtin_defs[];
 extern const size_t pl_dlp_builtin_count;
 
+/* Upper bound of pl_dlp_builtin_specs() entries. */
+#define PL_DLP_BUILTIN_MAX 64
+
+struct pl_dlp_spec;
+
+/*
+ * The built-in patterns as compile specs: the core floor, then the standard patterns in
+ * reference order without the standard copies of core patterns (they could only repeat a
+ * core finding). out must hold PL_DLP_BUILTIN_MAX entries; with_standard false gives the
+ * core floor alone. Returns the count; *ret_first_std the index of the first standard one.
+ */
+size_t pl_dlp_builtin_specs(struct pl_dlp_spec *out, bool with_standard, size_t *ret_first_std);
+
 /* One pattern handed to pl_dlp_compile(); strings are copied. */
 struct pl_dlp_spec {
     const char *name;
@@ -73,6 +86,9 @@ struct pl_dlp_scratch;
  */
 int pl_dlp_compile(const struct pl_dlp_spec *specs, size_t n, struct pl_dlp_db **ret,
                    char **ret_err);
+
+/* Compile the built-ins alone (what a config without dlp: settings gets, minus secrets). */
+int pl_dlp_compile_builtin(struct pl_dlp_db **ret, char **ret_err);
 
 /*
  * The same with literal secrets: each value is searched (case-sensitively for the raw form)

@@ -7,24 +7,31 @@
  */
 #include "scan/dlp.h"
 
+#include <string.h>
+
 #define B58 "[1-9A-HJ-NP-Za-km-z]"
 
+/* The core patterns, shared by the core floor and the standard table (same regex). */
+#define RE_AWS_ID "(?:AKIA|A3T|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16,}"
+#define RE_AWS_SECRET                                                                      \
+    "(?:aws_secret_access_key|secret.?access.?key|SecretAccessKey)\\s*[\"'=:\\s]{1,5}\\s*" \
+    "[A-Za-z0-9/+=]{40}"
+#define RE_GITHUB      "gh[pousr]_[A-Za-z0-9_]{36,}"
+#define RE_GITHUB_PAT  "github_pat_[a-zA-Z0-9_]{36,}"
+#define RE_GITLAB      "glpat-[a-zA-Z0-9\\-_]{20,}"
+#define RE_SLACK       "xox[bpras]-[0-9a-zA-Z-]{15,}"
+#define RE_PRIVATE_KEY "-----BEGIN\\s+(?:RSA\\s+|EC\\s+|DSA\\s+|OPENSSH\\s+)?PRIVATE\\s+KEY-----"
+
 const struct pl_dlp_def pl_dlp_core_defs[] = {
-    {"AWS Access ID", "(?:AKIA|A3T|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16,}",
-     PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"AWS Secret Key",
-     "(?:aws_secret_access_key|secret.?access.?key|SecretAccessKey)\\s*[\"'=:\\s]{1,5}\\s*"
-     "[A-Za-z0-9/+=]{40}",
-     PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"AWS Access ID", RE_AWS_ID, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"AWS Secret Key", RE_AWS_SECRET, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
     {"GCP Service Account Key", "\"type\"\\s*:\\s*\"service_account\"", PL_SEV_CRITICAL,
      PL_VALIDATOR_NONE},
-    {"GitHub Token", "gh[pousr]_[A-Za-z0-9_]{36,}", PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"GitHub Fine-Grained PAT", "github_pat_[a-zA-Z0-9_]{36,}", PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"GitLab PAT", "glpat-[a-zA-Z0-9\\-_]{20,}", PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"Slack Token", "xox[bpras]-[0-9a-zA-Z-]{15,}", PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"Private Key Header",
-     "-----BEGIN\\s+(?:RSA\\s+|EC\\s+|DSA\\s+|OPENSSH\\s+)?PRIVATE\\s+KEY-----", PL_SEV_CRITICAL,
-     PL_VALIDATOR_NONE},
+    {"GitHub Token", RE_GITHUB, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"GitHub Fine-Grained PAT", RE_GITHUB_PAT, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"GitLab PAT", RE_GITLAB, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"Slack Token", RE_SLACK, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"Private Key Header", RE_PRIVATE_KEY, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
 };
 const size_t pl_dlp_core_count = PL_ARRAY_SIZE(pl_dlp_core_defs);
 
@@ -39,17 +46,13 @@ const struct pl_dlp_def pl_dlp_builtin_defs[] = {
     {"Stripe Key", "[sr]k[-_](?:live|test)[-_][a-zA-Z0-9]{20,}", PL_SEV_CRITICAL,
      PL_VALIDATOR_NONE},
     {"Stripe Webhook Secret", "whsec_[a-zA-Z0-9_\\-]{20,}", PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"GitHub Token", "gh[pousr]_[A-Za-z0-9_]{36,}", PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"GitHub Fine-Grained PAT", "github_pat_[a-zA-Z0-9_]{36,}", PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"GitLab PAT", "glpat-[a-zA-Z0-9\\-_]{20,}", PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"AWS Access ID", "(?:AKIA|A3T|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16,}",
-     PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"AWS Secret Key",
-     "(?:aws_secret_access_key|secret.?access.?key|SecretAccessKey)\\s*[\"'=:\\s]{1,5}\\s*"
-     "[A-Za-z0-9/+=]{40}",
-     PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"GitHub Token", RE_GITHUB, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"GitHub Fine-Grained PAT", RE_GITHUB_PAT, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"GitLab PAT", RE_GITLAB, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"AWS Access ID", RE_AWS_ID, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"AWS Secret Key", RE_AWS_SECRET, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
     {"Google OAuth Token", "ya29\\.[a-zA-Z0-9_-]{20,}", PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
-    {"Slack Token", "xox[bpras]-[0-9a-zA-Z-]{15,}", PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
+    {"Slack Token", RE_SLACK, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
     {"Slack App Token", "xapp-[0-9]+-[A-Za-z0-9_]+-[0-9]+-[a-f0-9]+", PL_SEV_CRITICAL,
      PL_VALIDATOR_NONE},
     {"Discord Bot Token", "[MN][A-Za-z0-9]{23,}\\.[A-Za-z0-9\\-_]{6}\\.[A-Za-z0-9\\-_]{27,}",
@@ -75,9 +78,7 @@ const struct pl_dlp_def pl_dlp_builtin_defs[] = {
     {"Linear API Key", "lin_api_[a-zA-Z0-9]{40,}", PL_SEV_HIGH, PL_VALIDATOR_NONE},
     {"Notion API Key", "ntn_[a-zA-Z0-9]{40,}", PL_SEV_HIGH, PL_VALIDATOR_NONE},
     {"Sentry Auth Token", "sntrys_[a-zA-Z0-9]{40,}", PL_SEV_HIGH, PL_VALIDATOR_NONE},
-    {"Private Key Header",
-     "-----BEGIN\\s+(?:RSA\\s+|EC\\s+|DSA\\s+|OPENSSH\\s+)?PRIVATE\\s+KEY-----", PL_SEV_CRITICAL,
-     PL_VALIDATOR_NONE},
+    {"Private Key Header", RE_PRIVATE_KEY, PL_SEV_CRITICAL, PL_VALIDATOR_NONE},
     {"JWT Token", "(?:ey[a-zA-Z0-9_\\-=]{10,}\\.){2}[a-zA-Z0-9_\\-=]{10,}", PL_SEV_HIGH,
      PL_VALIDATOR_NONE},
     {"Bitcoin WIF Private Key", "(?:5" B58 "{50}|[KL]" B58 "{51})", PL_SEV_CRITICAL,
@@ -98,3 +99,27 @@ const struct pl_dlp_def pl_dlp_builtin_defs[] = {
     {"IBAN", "\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b", PL_SEV_MEDIUM, PL_VALIDATOR_MOD97},
 };
 const size_t pl_dlp_builtin_count = PL_ARRAY_SIZE(pl_dlp_builtin_defs);
+
+size_t
+pl_dlp_builtin_specs(struct pl_dlp_spec *out, bool with_standard, size_t *ret_first_std)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < pl_dlp_core_count; i++) {
+        const struct pl_dlp_def *d = &pl_dlp_core_defs[i];
+        out[n++] = (struct pl_dlp_spec){d->name, d->regex, d->severity, d->validator,
+                                        true,    false,    NULL,        0};
+    }
+    if (ret_first_std)
+        *ret_first_std = n;
+    for (size_t i = 0; with_standard && i < pl_dlp_builtin_count; i++) {
+        const struct pl_dlp_def *d = &pl_dlp_builtin_defs[i];
+        bool dup = false;
+        for (size_t k = 0; k < pl_dlp_core_count; k++)
+            dup |= !strcmp(d->name, pl_dlp_core_defs[k].name) &&
+                   !strcmp(d->regex, pl_dlp_core_defs[k].regex);
+        if (!dup)
+            out[n++] = (struct pl_dlp_spec){d->name, d->regex, d->severity, d->validator,
+                                            false,   false,    NULL,        0};
+    }
+    return n;
+}

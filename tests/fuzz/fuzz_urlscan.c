@@ -30,20 +30,8 @@ static struct pl_urlscan_cfg cfg;
 static void
 init(void)
 {
-    struct pl_dlp_spec sp[64];
-    size_t n = 0;
-    for (size_t i = 0; i < pl_dlp_core_count; i++) {
-        const struct pl_dlp_def *d = &pl_dlp_core_defs[i];
-        sp[n++] = (struct pl_dlp_spec){d->name, d->regex, d->severity, d->validator,
-                                       true,    false,    NULL,        0};
-    }
-    for (size_t i = 0; i < pl_dlp_builtin_count; i++) {
-        const struct pl_dlp_def *d = &pl_dlp_builtin_defs[i];
-        sp[n++] = (struct pl_dlp_spec){d->name, d->regex, d->severity, d->validator,
-                                       false,   false,    NULL,        0};
-    }
     char *err = NULL;
-    CHECK(pl_dlp_compile(sp, n, &db, &err) == 0);
+    CHECK(pl_dlp_compile_builtin(&db, &err) == 0);
     sc = pl_dlp_scratch_new();
     for (size_t i = 0; i < pl_ip_core_internal_count; i++) {
         struct pl_cidr c;
