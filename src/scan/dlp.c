@@ -1686,3 +1686,121 @@ pl_dlp_scan_text(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl
 {
     return pl_dlp_scan_texts(db, s, &text, 1, res);
 }
+
+/* ---- streaming ---- */
+
+struct pl_dlp_stream {
+    const struct pl_dlp_db *db;
+    struct pl_dlp_scratch *s;
+    char *buf; /* overlap (the previous block's tail) + the pending block */
+    size_t len, cap;
+    size_t overlap;   /* bytes of buf that are the previous block's tail */
+    uint64_t base;    /* stream offset of buf[0] */
+    size_t run;       /* length of the current run without whitespace, from its start */
+    size_t block_min, run_max, overlap_max;
+};
+
+struct pl_dlp_stream *
+pl_dlp_stream_new_sized(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, size_t block,
+                        size_t max, size_t overlap)
+{
+    struct pl_dlp_stream *st = calloc(1, sizeof(*st));
+    if (st) {
+        st->db = db;
+        st->s = s;
+        st->block_min = PL_MAX(block, (size_t)1);
+        st->run_max = PL_MAX(max / 8 * 8, (size_t)8);
+        st->overlap_max = overlap;
+    }
+    return st;
+}
+
+struct pl_dlp_stream *
+pl_dlp_stream_new(const struct pl_dlp_db *db, struct pl_dlp_scratch *s)
+{
+    return pl_dlp_stream_new_sized(db, s, PL_DLP_STREAM_BLOCK, PL_DLP_STREAM_MAX,
+                                   PL_DLP_STREAM_OVERLAP);
+}
+
+void
+pl_dlp_stream_free(struct pl_dlp_stream *st)
+{
+    if (!st)
+        return;
+    free(st->buf);
+    free(st);
+}
+
+static inline bool
+is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Scan buf[0, end) (overlap + block), keep its last OVERLAP bytes for the next block. */
+static int
+stream_scan_block(struct pl_dlp_stream *st, size_t end, struct pl_dlp_result *res)
+{
+    struct pl_dlp_result part;
+    memset(&part, 0, sizeof(part));
+    int r = pl_dlp_scan_texts(st->db, st->s, &(struct pl_str){st->buf, end}, 1, &part);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < part.n; i++) {
+        struct pl_dlp_finding f = part.f[i];
+        if (f.view == PL_VIEW_RAW)
+            f.off += (uint32_t)PL_MIN(st->base, (uint64_t)UINT32_MAX - f.off);
+        struct pl_dlp_target t = {PL_STR_NULL, f.view};
+        add_finding(res, f.pattern, &t, f.target, f.off, f.len);
+    }
+    res->truncated |= part.truncated;
+    size_t keep = PL_MIN(st->overlap_max, end);
+    memmove(st->buf, st->buf + end - keep, st->len - (end - keep));
+    st->len -= end - keep;
+    st->base += end - keep;
+    st->overlap = keep;
+    return 0;
+}
+
+int
+pl_dlp_stream_feed(struct pl_dlp_stream *st, const char *p, size_t n, struct pl_dlp_result *res)
+{
+    for (size_t i = 0; i < n;) {
+        /* Copy up to the next cut point (or the end of the input) into the block. */
+        if (grow((void **)&st->buf, &st->cap, st->len + PL_MIN(n - i, 65536) + 1, 1) < 0)
+            return -ENOMEM;
+        size_t room = st->cap - st->len, k = 0;
+        bool cut = false;
+        while (k < room && i + k < n) {
+            char c = p[i + k++];
+            st->buf[st->len + k - 1] = c;
+            size_t block = st->len + k - st->overlap;
+            if (is_ws(c)) {
+                st->run = 0;
+                if (block >= st->block_min) {
+                    cut = true;
+                    break;
+                }
+            } else if (++st->run % st->run_max == 0) {
+                cut = true;
+                break;
+            }
+        }
+        st->len += k;
+        i += k;
+        if (cut) {
+            int r = stream_scan_block(st, st->len, res);
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+int
+pl_dlp_stream_finish(struct pl_dlp_stream *st, struct pl_dlp_result *res)
+{
+    if (st->len == st->overlap)
+        return 0; /* nothing new since the last block */
+    return stream_scan_block(st, st->len, res);
+}

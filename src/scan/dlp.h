@@ -237,6 +237,40 @@ int pl_dlp_scan_text(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struc
 int pl_dlp_scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
                       const struct pl_str *texts, size_t n, struct pl_dlp_result *res);
 
+/*
+ * Streaming text DLP for bodies that arrive in pieces. The stream is cut into blocks at
+ * content-defined points: after an ASCII whitespace byte once the block holds at least
+ * PL_DLP_STREAM_BLOCK bytes, or, inside a run without whitespace, every PL_DLP_STREAM_MAX
+ * bytes (a multiple of 8, so base64/base32/hex runs stay aligned). Each block is scanned with
+ * text DLP together with the last PL_DLP_STREAM_OVERLAP bytes of the previous block, so a
+ * secret that straddles a cut is still seen. Cut points depend only on the bytes, never on
+ * how they were delivered: any chunking of the same input gives the same findings.
+ * Compared with scanning the whole text at once, views that need the whole text (one
+ * base64 blob larger than a block that has whitespace in it, fields sorted and joined) are
+ * not built; callers that must decide on a whole message hold it and use pl_dlp_scan_text.
+ */
+#define PL_DLP_STREAM_BLOCK   (16u << 10)
+#define PL_DLP_STREAM_MAX     (1u << 20)
+#define PL_DLP_STREAM_OVERLAP 512u
+
+struct pl_dlp_stream;
+
+/* Start a stream over db using scratch s (both must outlive the stream). NULL on ENOMEM. */
+struct pl_dlp_stream *pl_dlp_stream_new(const struct pl_dlp_db *db, struct pl_dlp_scratch *s);
+/* The same with other block sizes (tests and fuzzers exercise the cuts on small inputs);
+ * max is rounded down to a multiple of 8 (at least 8). */
+struct pl_dlp_stream *pl_dlp_stream_new_sized(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
+                                              size_t block, size_t max, size_t overlap);
+void pl_dlp_stream_free(struct pl_dlp_stream *st);
+/*
+ * Feed the next n bytes; complete blocks are scanned at once and their findings added to
+ * res. Returns 0 or a negative errno (the caller blocks: fail closed).
+ */
+int pl_dlp_stream_feed(struct pl_dlp_stream *st, const char *p, size_t n,
+                       struct pl_dlp_result *res);
+/* End of stream: scan what is left. Findings offsets of raw views are stream offsets. */
+int pl_dlp_stream_finish(struct pl_dlp_stream *st, struct pl_dlp_result *res);
+
 /* The first non-warn finding of res (core first), or NULL. */
 const struct pl_dlp_finding *pl_dlp_result_first_block(const struct pl_dlp_db *db,
                                                        const struct pl_dlp_result *res);

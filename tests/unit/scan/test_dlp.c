@@ -283,3 +283,60 @@ Test(dlp, big_base64_body_is_scanned_not_refused)
     free(bin);
     free(b64);
 }
+
+/* Findings as a sorted list of "pattern/view" for set comparison. */
+static void
+finding_set(const struct pl_dlp_result *res, char out[][64], size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < res->n; i++)
+        snprintf(out[(*n)++], 64, "%s/%s", pl_dlp_db_name(db, res->f[i].pattern),
+                 pl_dlp_view_name((enum pl_dlp_view)res->f[i].view));
+    for (size_t i = 1; i < *n; i++)
+        for (size_t j = i; j > 0 && strcmp(out[j - 1], out[j]) > 0; j--) {
+            char t[64];
+            memcpy(t, out[j], 64);
+            memcpy(out[j], out[j - 1], 64);
+            memcpy(out[j - 1], t, 64);
+        }
+}
+
+static void
+stream_scan(const char *text, size_t len, size_t chunk, size_t block, size_t max,
+            struct pl_dlp_result *res)
+{
+    struct pl_dlp_stream *st = pl_dlp_stream_new_sized(db, sc, block, max, 64);
+    cr_assert_not_null(st);
+    memset(res, 0, sizeof(*res));
+    for (size_t o = 0; o < len; o += chunk)
+        cr_assert_eq(pl_dlp_stream_feed(st, text + o, PL_MIN(chunk, len - o), res), 0);
+    cr_assert_eq(pl_dlp_stream_finish(st, res), 0);
+    pl_dlp_stream_free(st);
+}
+
+Test(dlp, stream_finds_secrets_across_cuts_and_chunkings)
+{
+    /* Prose with secrets placed on both sides of block cuts (block 200, overlap 64). */
+    char text[4096] = "";
+    for (int i = 0; i < 12; i++)
+        strcat(text, "the quick brown fox jumps over the lazy dog again and again ");
+    strcat(text, "key AKIAIOSFODNN7EXAMPLE and ");
+    for (int i = 0; i < 6; i++)
+        strcat(text, "lorem ipsum dolor sit amet consectetur adipiscing elit ");
+    strcat(text, "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY end ");
+    strcat(text, "c2stYW50LWFwaTAzLWFiY2RlZmdoaWprbG1u tail");
+    size_t len = strlen(text);
+    char want[PL_DLP_MAX_FINDINGS][64], got[PL_DLP_MAX_FINDINGS][64];
+    size_t nw, ng;
+    struct pl_dlp_result res;
+    stream_scan(text, len, len, 200, 1024, &res);
+    finding_set(&res, want, &nw);
+    cr_assert_geq(nw, 3, "AWS id, AWS secret, base64 Anthropic key");
+    for (size_t chunk = 1; chunk < 300; chunk += 37) {
+        stream_scan(text, len, chunk, 200, 1024, &res);
+        finding_set(&res, got, &ng);
+        cr_assert_eq(ng, nw, "chunk %zu", chunk);
+        for (size_t i = 0; i < nw; i++)
+            cr_assert_str_eq(got[i], want[i], "chunk %zu", chunk);
+    }
+}
