@@ -1694,9 +1694,9 @@ struct pl_dlp_stream {
     struct pl_dlp_scratch *s;
     char *buf; /* overlap (the previous block's tail) + the pending block */
     size_t len, cap;
-    size_t overlap;   /* bytes of buf that are the previous block's tail */
-    uint64_t base;    /* stream offset of buf[0] */
-    size_t run;       /* length of the current run without whitespace, from its start */
+    size_t overlap; /* bytes of buf that are the previous block's tail */
+    uint64_t base;  /* stream offset of buf[0] */
+    size_t run;     /* length of the current run without whitespace, from its start */
     size_t block_min, run_max, overlap_max;
 };
 
