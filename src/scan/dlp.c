@@ -1122,6 +1122,14 @@ find_regions(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, int
             return r;
         carry = 0;
     }
+    /* The tail: one more block, zero padded (zero is in no class), scalar only on a hit. */
+    if (pos < len) {
+        unsigned char last[64] = {0};
+        memcpy(last, buf + pos, len - pos);
+        uint64_t m = class_mask64(last, kind);
+        if (m == 0 || !block_has_run(m, carry, min))
+            return 0;
+    }
     size_t end;
     return scalar_regions(s, buf, len, kind, pos - PL_MIN(carry, pos), len, &end);
 }

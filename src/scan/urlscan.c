@@ -105,28 +105,23 @@ pl_urlscan_length(const struct pl_urlscan_cfg *cfg, struct pl_str raw, struct pl
 }
 
 static bool
-contains_ci(struct pl_str s, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (size_t i = 0; i + n <= s.len; i++) {
-        size_t k = 0;
-        while (k < n && pl_ascii_lower(s.p[i + k]) == needle[k])
-            k++;
-        if (k == n)
-            return true;
-    }
-    return false;
-}
-
-static bool
 has_crlf(struct pl_str raw)
 {
     const char *hash = memchr(raw.p, '#', raw.len);
     struct pl_str s = pl_str_from(raw.p, hash ? (size_t)(hash - raw.p) : raw.len);
     if (memchr(s.p, '\r', s.len) || memchr(s.p, '\n', s.len))
         return true;
-    return contains_ci(s, "%0d") || contains_ci(s, "%0a") || contains_ci(s, "%250d") ||
-           contains_ci(s, "%250a");
+    /* %0d %0a, and the double-encoded %250d %250a */
+    for (const char *p = s.p, *end = s.p + s.len; (p = memchr(p, '%', (size_t)(end - p))); p++) {
+        size_t left = (size_t)(end - p);
+        const char *q = p + 1;
+        if (left >= 5 && q[0] == '2' && q[1] == '5')
+            q += 2;
+        if ((size_t)(q - p) + 2 <= left && q[0] == '0' &&
+            (pl_ascii_lower(q[1]) == 'd' || pl_ascii_lower(q[1]) == 'a'))
+            return true;
+    }
+    return false;
 }
 
 /* Length of a path separator at s[i] (/, \, %2f, %5c), or 0. */
@@ -368,6 +363,35 @@ bip39_in(const struct pl_urlscan_cfg *cfg, struct pl_str t)
     return pl_bip39_find(t, &o, NULL, NULL);
 }
 
+/*
+ * A seed phrase needs at least min_words list words. Counting the letter runs of the raw URL
+ * that are list words rules almost every URL out at once. Every byte that is not a letter is
+ * treated as a separator, which can only over-count; a URL with escapes (which may hide
+ * separators or letters) is always checked in full.
+ */
+static bool
+may_hold_phrase(struct pl_str raw, int min_words)
+{
+    if (memchr(raw.p, '%', raw.len))
+        return true;
+    int words = 0;
+    size_t run = 0;
+    char low[8];
+    for (size_t i = 0; i <= raw.len; i++) {
+        unsigned char c = i < raw.len ? (unsigned char)raw.p[i] : ' ';
+        if ((unsigned)((c | 0x20) - 'a') < 26) {
+            if (run < sizeof(low))
+                low[run] = (char)(c | 0x20);
+            run++;
+            continue;
+        }
+        if (run >= 3 && run <= sizeof(low) && pl_bip39_word_index(pl_str_from(low, run)) >= 0)
+            words++;
+        run = 0;
+    }
+    return words >= PL_MAX(min_words, 12);
+}
+
 /* Seed phrases in the URL's word-bearing parts (reference §4.7). */
 static bool
 seed_phrase_found(const struct pl_urlscan_cfg *cfg, struct urlwork *w, struct pl_str path_dec,
@@ -514,7 +538,7 @@ dlp_stage(const struct pl_urlscan_cfg *cfg, struct pl_dlp_scratch *s,
         v->dlp_blocked = true;
         return 0;
     }
-    if (cfg->seed_phrase &&
+    if (cfg->seed_phrase && may_hold_phrase(u->raw, cfg->seed_min_words) &&
         seed_phrase_found(cfg, w, wstr(w, path_off, path_len), wstr(w, q_off, q_len), host)) {
         pl_urlscan_block(v, "dlp", 403, 1.0, "DLP match: BIP-39 Seed Phrase (critical)");
         v->dlp_blocked = true;

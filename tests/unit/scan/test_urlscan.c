@@ -168,3 +168,25 @@ Test(urlscan, dlp_block_marks_redaction_and_never_carries_the_secret)
     cr_assert(v.dlp_blocked);
     cr_assert_null(strstr(v.reason, "AKIA"));
 }
+
+Test(urlscan, seed_phrases_in_query_and_path)
+{
+    struct pl_urlscan_verdict v;
+    const char *urls[] = {
+        "https://example.com/?m=abandon+abandon+abandon+abandon+abandon+abandon+abandon+abandon+"
+        "abandon+abandon+abandon+about",
+        "https://example.com/?m=abandon%20abandon%20abandon%20abandon%20abandon%20abandon%20"
+        "abandon%20abandon%20abandon%20abandon%20abandon%20about",
+        "https://example.com/abandon/abandon/abandon/abandon/abandon/abandon/abandon/abandon/"
+        "abandon/abandon/abandon/about",
+    };
+    for (size_t i = 0; i < PL_ARRAY_SIZE(urls); i++) {
+        cr_expect_str_eq(run(urls[i], &v), "dlp", "%s", urls[i]);
+        cr_expect(strstr(v.reason, "BIP-39") != NULL, "%s", v.reason);
+    }
+    /* 11 words, or a failing checksum: allowed */
+    cr_assert_str_eq(run("https://example.com/?m=abandon+abandon+abandon+abandon+abandon+"
+                         "abandon+abandon+abandon+abandon+abandon+about",
+                         &v),
+                     "all");
+}
