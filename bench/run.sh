@@ -368,7 +368,10 @@ run_wrk() {
     [ -n "$BENCH_WRK_CPUS" ] && pin=(taskset -c "$BENCH_WRK_CPUS")
     WRK_CMD="wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${secs}s --timeout 2s --latency -s $lua_name $url"
     [ -n "$body" ] && WRK_CMD="BENCH_BODY_FILE=\$TMP/post-body.json $WRK_CMD"
-    [ -n "$purl" ] && WRK_CMD="BENCH_PROXY_URL=$purl $WRK_CMD"
+    case $purl in
+    *[\?\&]*) WRK_CMD="BENCH_PROXY_URL='$purl' $WRK_CMD" ;; # quoted for copy and paste
+    ?*) WRK_CMD="BENCH_PROXY_URL=$purl $WRK_CMD" ;;
+    esac
     [ ${#pin[@]} -gt 0 ] && WRK_CMD="${pin[*]} $WRK_CMD"
     BENCH_PROXY_URL="$purl" BENCH_BODY_FILE="$body" timeout -k 5 $((secs + 30)) "${pin[@]}" \
         wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${secs}s" --timeout 2s --latency \
