@@ -1585,12 +1585,44 @@ add_text_views(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_s
     return r;
 }
 
+/*
+ * Cheap necessary condition for a seed phrase: min_words consecutive tokens (split as BIP-39
+ * splits) of 3-8 ASCII letters. One table lookup per byte; most texts stop here.
+ */
+static bool
+maybe_phrase(struct pl_str text, int min_words)
+{
+    static const bool sep[256] = {
+        [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+        ['-'] = 1, [','] = 1,  ['|'] = 1,  [';'] = 1,  [':'] = 1};
+    int need = PL_MAX(min_words, 12), run = 0;
+    size_t len = 0;
+    bool letters = true;
+    for (size_t i = 0; i <= text.len; i++) {
+        unsigned char c = i < text.len ? (unsigned char)text.p[i] : ' ';
+        if (!sep[c]) {
+            len++;
+            letters &= (unsigned)((c | 0x20) - 'a') < 26;
+            continue;
+        }
+        if (len == 0)
+            continue;
+        run = letters && len >= 3 && len <= 8 ? run + 1 : 0;
+        if (run >= need)
+            return true;
+        len = 0;
+        letters = true;
+    }
+    return false;
+}
+
 static void
 seed_check(const struct pl_dlp_db *db, struct pl_str text, struct pl_dlp_result *res)
 {
     struct pl_bip39_opts o = {db->seed_min_words, db->seed_verify};
     size_t off, len;
-    if (db->seed_enabled && pl_bip39_find(text, &o, &off, &len)) {
+    if (db->seed_enabled && maybe_phrase(text, db->seed_min_words) &&
+        pl_bip39_find(text, &o, &off, &len)) {
         struct pl_dlp_target t = {text, PL_VIEW_RAW};
         add_finding(res, db->seed_pat, &t, 0, (uint32_t)off, (uint32_t)len);
     }
@@ -1682,9 +1714,10 @@ scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pl
     }
     if (r < 0)
         return r;
-    /* Seed phrases: on each text as given (newlines separate words there). */
-    for (size_t i = 0; i < n; i++)
-        seed_check(db, texts[i], res);
+    /* Seed phrases on the text as given (newlines separate words there); with several texts
+     * the joined text above already held each of them. */
+    if (n == 1)
+        seed_check(db, texts[0], res);
     return 0;
 }
 
