@@ -1514,10 +1514,26 @@ pl_dlp_views_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct p
     return pl_dlp_scan(db, s, s->vtargets, s->n_vents, exempt_host, res);
 }
 
-static bool
+static const bool segment_sep[256] = {
+    ['/'] = 1, ['?'] = 1, ['&'] = 1, ['='] = 1, [' '] = 1, ['\n'] = 1, ['\t'] = 1};
+
+static inline bool
 is_segment_sep(char c)
 {
-    return c == '/' || c == '?' || c == '&' || c == '=' || c == ' ' || c == '\n' || c == '\t';
+    return segment_sep[(unsigned char)c];
+}
+
+/*
+ * Does removing dots change what a pattern can see? Only a dot with a non-space byte on each
+ * side joins anything; sentence ends ("word. Next") do not.
+ */
+static bool
+inner_dot(struct pl_str n)
+{
+    for (const char *p = n.p, *end = n.p + n.len; (p = memchr(p, '.', (size_t)(end - p))); p++)
+        if (p > n.p && p + 1 < end && p[-1] != ' ' && p[1] != ' ')
+            return true;
+    return false;
 }
 
 /* Flush the view set into res when it is close to a limit, so big inputs never fail on it. */
@@ -1553,7 +1569,7 @@ add_text_views(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_s
     struct pl_str n = pl_str_from(norm, n0.len);
     if (memchr(norm, '%', n.len) || memchr(norm, '+', n.len))
         r = add_decoded(s, 3, n, 0, 1, 0, false);
-    if (r >= 0 && memchr(norm, '.', n.len)) {
+    if (r >= 0 && inner_dot(n)) {
         char *dl = malloc(n.len);
         if (!dl) {
             r = -ENOMEM;
@@ -1586,8 +1602,9 @@ add_text_views(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_s
 }
 
 /*
- * Cheap necessary condition for a seed phrase: min_words consecutive tokens (split as BIP-39
- * splits) of 3-8 ASCII letters. One table lookup per byte; most texts stop here.
+ * Necessary condition for a seed phrase: min_words consecutive tokens (split as BIP-39
+ * splits) that are list words. Prose breaks such runs at once (the, and, for... are not list
+ * words), so the full window and checksum search rarely runs.
  */
 static bool
 maybe_phrase(struct pl_str text, int min_words)
@@ -1598,16 +1615,21 @@ maybe_phrase(struct pl_str text, int min_words)
     int need = PL_MAX(min_words, 12), run = 0;
     size_t len = 0;
     bool letters = true;
+    char low[8];
     for (size_t i = 0; i <= text.len; i++) {
         unsigned char c = i < text.len ? (unsigned char)text.p[i] : ' ';
         if (!sep[c]) {
+            if (len < sizeof(low))
+                low[len] = (char)(c | 0x20);
             len++;
             letters &= (unsigned)((c | 0x20) - 'a') < 26;
             continue;
         }
         if (len == 0)
             continue;
-        run = letters && len >= 3 && len <= 8 ? run + 1 : 0;
+        bool word = letters && len >= 3 && len <= sizeof(low) &&
+                    pl_bip39_word_index(pl_str_from(low, len)) >= 0;
+        run = word ? run + 1 : 0;
         if (run >= need)
             return true;
         len = 0;
