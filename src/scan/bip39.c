@@ -29,9 +29,10 @@ struct scan {
 
 /* Token separators: ASCII whitespace and - , | ; : */
 static const bool sep_table[256] = {
-    [' '] = true, ['\t'] = true, ['\n'] = true, ['\v'] = true, ['\f'] = true, ['\r'] = true,
-    ['-'] = true, [','] = true,  ['|'] = true,  [';'] = true,  [':'] = true,
-};
+    [' '] = true,  ['\t'] = true, ['\n'] = true, ['\v'] = true, ['\f'] = true,
+    ['\r'] = true, ['-'] = true,  [','] = true,  ['|'] = true,  [';'] = true,
+    [':'] = true,  ['.'] = 1,     ['"'] = 1,     ['\''] = 1,    ['('] = 1,
+    [')'] = 1,     ['['] = 1,     [']'] = 1,     ['{'] = 1,     ['}'] = 1};
 
 static inline bool
 is_sep(unsigned char c)

@@ -43,9 +43,10 @@ struct pl_str pl_bip39_word(int index);
 
 /*
  * Look for a seed phrase in text. Tokens are the maximal runs of bytes other than the
- * separators '-', ',', '|', ';', ':' and ASCII whitespace (space, \t, \n, \v, \f, \r);
- * ASCII letters are compared case-insensitively. A window of exactly 12, 15, 18, 21 or 24
- * consecutive tokens (only lengths >= o->min_words) qualifies when every token is a list
+ * separators '-', ',', '|', ';', ':', ASCII whitespace, and (beyond the reference, so
+ * glued punctuation cannot hide a phrase) '.', quotes, parentheses, brackets and braces (space, \t,
+ * \n, \v, \f, \r); ASCII letters are compared case-insensitively. A window of exactly 12, 15, 18,
+ * 21 or 24 consecutive tokens (only lengths >= o->min_words) qualifies when every token is a list
  * word and, with o->verify_checksum, the last n/3 bits of the concatenated 11-bit indices
  * equal the leading bits of SHA-256 of the entropy (the other 32n/3 bits).
  *

@@ -1601,24 +1601,28 @@ add_text_views(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_s
     return r;
 }
 
+static const bool bip39_sep[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, ['-'] = 1,
+    [','] = 1, ['|'] = 1,  [';'] = 1,  [':'] = 1,  ['.'] = 1,  ['"'] = 1,  ['\''] = 1,
+    ['('] = 1, [')'] = 1,  ['['] = 1,  [']'] = 1,  ['{'] = 1,  ['}'] = 1};
+
 /*
- * Necessary condition for a seed phrase: min_words consecutive tokens (split as BIP-39
- * splits) that are list words. Prose breaks such runs at once (the, and, for... are not list
- * words), so the full window and checksum search rarely runs.
+ * Count, from text[i], consecutive tokens (split as BIP-39 splits) that pass a test: tier 1
+ * "3 to 8 ASCII letters" (no lookup), tier 2 "a list word". Returns true as soon as `need`
+ * consecutive tokens pass. Tier 2 only runs inside the spans tier 1 found.
  */
 static bool
-maybe_phrase(struct pl_str text, int min_words)
+token_run(struct pl_str text, int need, bool lookup, size_t *ret_start, size_t *ret_end)
 {
-    static const bool sep[256] = {
-        [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
-        ['-'] = 1, [','] = 1,  ['|'] = 1,  [';'] = 1,  [':'] = 1};
-    int need = PL_MAX(min_words, 12), run = 0;
-    size_t len = 0;
+    int run = 0;
+    size_t len = 0, run_start = 0, tok_start = 0;
     bool letters = true;
     char low[8];
     for (size_t i = 0; i <= text.len; i++) {
         unsigned char c = i < text.len ? (unsigned char)text.p[i] : ' ';
-        if (!sep[c]) {
+        if (!bip39_sep[c]) {
+            if (len == 0)
+                tok_start = i;
             if (len < sizeof(low))
                 low[len] = (char)(c | 0x20);
             len++;
@@ -1627,13 +1631,58 @@ maybe_phrase(struct pl_str text, int min_words)
         }
         if (len == 0)
             continue;
-        bool word = letters && len >= 3 && len <= sizeof(low) &&
-                    pl_bip39_word_index(pl_str_from(low, len)) >= 0;
-        run = word ? run + 1 : 0;
-        if (run >= need)
-            return true;
+        bool ok = letters && len >= 3 && len <= sizeof(low) &&
+                  (!lookup || pl_bip39_word_index(pl_str_from(low, len)) >= 0);
+        if (ok && run == 0)
+            run_start = tok_start;
+        run = ok ? run + 1 : 0;
         len = 0;
         letters = true;
+        if (!ok)
+            continue;
+        if (run >= need && ret_start) {
+            /* Extend to the end of this run of passing tokens for the caller. */
+            *ret_start = run_start;
+            size_t j = i;
+            while (j < text.len) {
+                size_t k = j;
+                while (k < text.len && bip39_sep[(unsigned char)text.p[k]])
+                    k++;
+                size_t e = k;
+                bool l = true;
+                while (e < text.len && !bip39_sep[(unsigned char)text.p[e]])
+                    l &= (unsigned)((text.p[e++] | 0x20) - 'a') < 26;
+                if (e == k || !l || e - k < 3 || e - k > 8)
+                    break;
+                j = e;
+            }
+            *ret_end = j;
+            return true;
+        }
+        if (run >= need)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Necessary condition for a seed phrase: min_words consecutive tokens that are list words.
+ * Prose breaks such runs at once (the, and, for... are not list words), so the full window and
+ * checksum search rarely runs; the word lookups themselves only run on spans of enough
+ * consecutive short letter-only tokens.
+ */
+static bool
+maybe_phrase(struct pl_str text, int min_words)
+{
+    int need = PL_MAX(min_words, 12);
+    size_t pos = 0;
+    while (pos < text.len) {
+        size_t a, b;
+        if (!token_run(pl_str_from(text.p + pos, text.len - pos), need, false, &a, &b))
+            return false;
+        if (token_run(pl_str_from(text.p + pos + a, b - a), need, true, NULL, NULL))
+            return true;
+        pos += b > 0 ? b : 1;
     }
     return false;
 }

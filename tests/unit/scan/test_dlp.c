@@ -340,3 +340,29 @@ Test(dlp, stream_finds_secrets_across_cuts_and_chunkings)
             cr_assert_str_eq(got[i], want[i], "chunk %zu", chunk);
     }
 }
+
+Test(dlp, seed_phrases_in_text)
+{
+    cr_assert_str_eq(scan_text("my wallet words: abandon abandon abandon abandon abandon "
+                               "abandon abandon abandon abandon abandon abandon about. thanks"),
+                     "BIP-39 Seed Phrase");
+    cr_assert_str_eq(scan_text("abandon,abandon,abandon,abandon,abandon,abandon,abandon,abandon,"
+                               "abandon,abandon,abandon,about"),
+                     "BIP-39 Seed Phrase");
+    /* One word short, and one wrong checksum word: clean. */
+    cr_assert_str_eq(scan_text("abandon abandon abandon abandon abandon abandon abandon abandon "
+                               "abandon abandon about"),
+                     "");
+    cr_assert_str_eq(scan_text("abandon abandon abandon abandon abandon abandon abandon abandon "
+                               "abandon abandon abandon abandon"),
+                     "");
+    /* A phrase spread over JSON fields is found in the joined text. */
+    struct pl_str parts[] = {PL_STR("abandon abandon abandon abandon abandon abandon"),
+                             PL_STR("abandon abandon abandon abandon abandon about")};
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan_texts(db, sc, parts, 2, &res), 0);
+    const struct pl_dlp_finding *f = pl_dlp_result_first_block(db, &res);
+    cr_assert_not_null(f);
+    cr_assert_str_eq(pl_dlp_db_name(db, f->pattern), "BIP-39 Seed Phrase");
+}
