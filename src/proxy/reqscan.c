@@ -240,9 +240,26 @@ scan_body(struct pl_req *r, struct pl_str body, struct pl_dlp_result *res, const
     return rc;
 }
 
+/* The body did not arrive in time: a client that stalls mid-body must not hold the request
+ * (and up to max_body_bytes of memory) forever. */
+static void
+body_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pl_req *r = arg;
+    r->c->close_after = true;
+    pl_req_block_text(r, 408, "parser", "request body not received in time");
+}
+
 static void
 body_complete(struct pl_req *r)
 {
+    if (r->timer) {
+        /* forward.c owns r->timer from here on (with its own callback). */
+        event_free(r->timer);
+        r->timer = NULL;
+    }
     size_t n = evbuffer_get_length(r->body);
     const char *p = n ? (const char *)evbuffer_pullup(r->body, -1) : "";
     struct pl_dlp_result res;
@@ -362,6 +379,11 @@ pl_req_body_begin(struct pl_req *r)
     }
     r->state = PL_REQ_BODYSCAN;
     r->req_left = h->content_length;
+    r->timer = evtimer_new(r->c->w->w.base, body_timer_cb, r);
+    if (r->timer) {
+        struct timeval tv = {cfg->fetch_proxy.timeout_seconds, 0};
+        evtimer_add(r->timer, &tv);
+    }
     /* We read the body now, so the client's "Expect: 100-continue" is ours to answer. */
     for (size_t i = 0; i < h->n_headers; i++) {
         if (pl_str_eq_ci_c(h->headers[i].name, "Expect") &&

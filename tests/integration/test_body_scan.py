@@ -173,3 +173,17 @@ def test_expect_100_continue_is_answered_when_the_body_is_held(pipelock, origin)
     assert resp.status == 403 and b"Anthropic API Key" in resp.body
     origin.settle()
     assert not origin.requests
+
+
+def test_stalled_body_is_cut_off(pipelock, origin):
+    """A client that stops sending mid-body must not hold the request and its buffer forever."""
+    p = pipelock({"fetch_proxy": {"timeout_seconds": 1}})
+    s = rawhttp.connect(p.port)
+    s.sendall(rawhttp.request_bytes("POST", origin.url("/stall"), [
+        ("Host", origin.authority), ("Content-Type", "text/plain"), ("Content-Length", "100")])
+        + b"only ten b")
+    resp = rawhttp.Reader(s).read_response(method="POST")
+    s.close()
+    assert resp.status == 408
+    origin.settle()
+    assert not origin.requests
