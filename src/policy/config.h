@@ -48,6 +48,13 @@ struct pl_config_dlp_pattern {
     struct pl_strlist exempt_domains;
 };
 
+/* One suppress[] entry. */
+struct pl_config_suppress {
+    char *rule;   /* required: a finding's pattern name */
+    char *path;   /* required: path or URL pattern */
+    char *reason; /* "" when absent */
+};
+
 /* One canary_tokens.tokens[] entry. */
 struct pl_config_canary {
     char *name;    /* required */
@@ -65,6 +72,10 @@ struct pl_config {
     bool enforce;
     bool explain_blocks;
     struct pl_strlist api_allowlist;
+    struct {
+        struct pl_config_suppress *v; /* owned */
+        size_t n;
+    } suppress;
     struct pl_strlist trusted_domains;
     /* `internal`: absent/null → defaults; explicit [] → hostname SSRF check disabled. */
     struct pl_cidr_list internal;

@@ -391,10 +391,11 @@ static const struct pl_cfg_key k_kill_switch[] = {
 
 /* ---- sections accepted and type-checked only ---- */
 
+#define SUP(f) IOFF(struct pl_config_suppress, f)
 static const struct pl_cfg_key k_suppress[] = {
-    STR("rule", .flags = PL_CFG_F_REQUIRED),
-    STR("path", .flags = PL_CFG_F_REQUIRED),
-    STR("reason"),
+    STR("rule", .flags = PL_CFG_F_REQUIRED, SUP(rule)),
+    STR("path", .flags = PL_CFG_F_REQUIRED, SUP(path)),
+    STR("reason", SUP(reason)),
     END,
 };
 
@@ -930,7 +931,8 @@ const struct pl_cfg_key pl_cfg_schema[] = {
     BOOL("explain_blocks", .flags = IMPL, OFF(explain_blocks)),
     STRS("api_allowlist", .def.list = d_api_allowlist, .flags = IMPL | PL_CFG_F_DEFONLY,
          OFF(api_allowlist)),
-    LISTOF("suppress", k_suppress),
+    LISTOF("suppress", k_suppress, .flags = IMPL, OFF(suppress),
+           .elem_size = sizeof(struct pl_config_suppress)),
     SEC("fetch_proxy", k_fetch_proxy, .flags = IMPL),
     SEC("forward_proxy", k_forward_proxy, .flags = IMPL),
     SEC("websocket_proxy", k_websocket_proxy),

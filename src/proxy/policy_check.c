@@ -40,6 +40,8 @@ urlscan_cfg(struct pl_policy *p)
     u->entropy_exclusions = cfg->fetch_proxy.monitoring.subdomain_entropy_exclusions.v;
     u->n_entropy_exclusions = cfg->fetch_proxy.monitoring.subdomain_entropy_exclusions.n;
     u->max_url_length = (size_t)PL_MAX(cfg->fetch_proxy.monitoring.max_url_length, 0);
+    u->suppress = p->suppress;
+    u->n_suppress = p->suppress ? cfg->suppress.n : 0;
     u->seed_phrase = cfg->seed_phrase_detection.enabled;
     u->seed_min_words = cfg->seed_phrase_detection.min_words;
     u->seed_verify_checksum = cfg->seed_phrase_detection.verify_checksum;
@@ -77,6 +79,12 @@ pl_policy_new(struct pl_config *cfg, struct pl_policy **ret, char **ret_err)
         return r;
     }
     p->enforcing = cfg->enforce && cfg->mode != PL_MODE_AUDIT;
+    if (cfg->suppress.n) {
+        p->suppress = calloc(cfg->suppress.n, sizeof(*p->suppress));
+        for (size_t i = 0; p->suppress && i < cfg->suppress.n; i++)
+            p->suppress[i] =
+                (struct pl_suppress_rule){cfg->suppress.v[i].rule, cfg->suppress.v[i].path};
+    }
     pl_dlp_db_set_seed_phrase(p->dlp, cfg->seed_phrase_detection.enabled,
                               cfg->seed_phrase_detection.min_words,
                               cfg->seed_phrase_detection.verify_checksum);
@@ -110,6 +118,7 @@ pl_policy_unref(struct pl_policy *p)
     pl_cidr_list_done(&p->core);
     pl_cidr_list_done(&p->ssrf_set);
     pl_dlp_db_free(p->dlp);
+    free(p->suppress);
     pl_config_free(p->cfg);
     free(p);
 }

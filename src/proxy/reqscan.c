@@ -157,7 +157,11 @@ pl_req_scan_headers(struct pl_req *r)
         pl_req_block_text(r, 403, "header_dlp", "request header scan failed (fail closed)");
         answered = true;
     } else if (res.n) {
-        const struct pl_dlp_finding *f = pl_dlp_result_first_block(r->pol->dlp, &res);
+        size_t quiet = 0;
+        const struct pl_dlp_finding *f =
+            pl_urlscan_first_block(&r->pol->us, &res, r->h.target, &quiet);
+        if (quiet == res.n)
+            goto out; /* every finding silenced by suppress */
         bool block = f && blocks(r);
         emit_hit(r, "header_dlp", "request header DLP scan hit", hit, &res, block);
         if (block) {
@@ -168,6 +172,7 @@ pl_req_scan_headers(struct pl_req *r)
             answered = true;
         }
     }
+out:
     free(cat);
     free(t);
     return answered;
@@ -280,8 +285,9 @@ body_complete(struct pl_req *r)
         pl_req_block_text(r, 403, "body_dlp", msg);
         return;
     }
-    if (res.n) {
-        const struct pl_dlp_finding *f = pl_dlp_result_first_block(r->pol->dlp, &res);
+    size_t quiet = 0;
+    const struct pl_dlp_finding *f = pl_urlscan_first_block(&r->pol->us, &res, r->h.target, &quiet);
+    if (res.n > quiet) {
         bool block = f && blocks(r);
         emit_hit(r, "body_dlp", "request body DLP scan hit", NULL, &res, block);
         if (block) {

@@ -44,6 +44,31 @@ static const struct {
     {"path_traversal", "Path traversal sequences (../) are not allowed in URLs."},
 };
 
+const struct pl_dlp_finding *
+pl_urlscan_first_block(const struct pl_urlscan_cfg *cfg, const struct pl_dlp_result *res,
+                       struct pl_str target, size_t *ret_suppressed)
+{
+    const struct pl_dlp_finding *best = NULL;
+    size_t quiet = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        const struct pl_dlp_finding *f = &res->f[i];
+        if (pl_dlp_db_is_warn(cfg->dlp, f->pattern))
+            continue;
+        bool core = pl_dlp_db_is_core(cfg->dlp, f->pattern);
+        if (!core && cfg->n_suppress &&
+            pl_suppress_any(cfg->suppress, cfg->n_suppress,
+                            pl_str_c(pl_dlp_db_name(cfg->dlp, f->pattern)), target)) {
+            quiet++;
+            continue;
+        }
+        if (!best || (core && !pl_dlp_db_is_core(cfg->dlp, best->pattern)))
+            best = f;
+    }
+    if (ret_suppressed)
+        *ret_suppressed = quiet;
+    return best;
+}
+
 const char *
 pl_urlscan_hint(const char *scanner)
 {
@@ -526,10 +551,10 @@ dlp_stage(const struct pl_urlscan_cfg *cfg, struct pl_dlp_scratch *s,
     }
     if ((r = pl_dlp_views_scan(cfg->dlp, s, host, &v->dlp)) < 0)
         return r;
-    if (!pl_dlp_result_first_block(cfg->dlp, &v->dlp) &&
+    if (!pl_urlscan_first_block(cfg, &v->dlp, u->raw, NULL) &&
         (r = subsequence_views(cfg, s, w, host, &v->dlp)) < 0)
         return r;
-    const struct pl_dlp_finding *f = pl_dlp_result_first_block(cfg->dlp, &v->dlp);
+    const struct pl_dlp_finding *f = pl_urlscan_first_block(cfg, &v->dlp, u->raw, NULL);
     if (f) {
         bool core = pl_dlp_db_is_core(cfg->dlp, f->pattern);
         pl_urlscan_block(v, core ? "core_dlp" : "dlp", 403, 1.0, "DLP match: %s (%s)",

@@ -14,6 +14,7 @@
 
 #include "scan/dlp.h"
 #include "scan/ip.h"
+#include "scan/suppress.h"
 #include "util/str.h"
 
 /* Everything the pipeline needs from a compiled policy; all pointers borrowed from it. */
@@ -33,6 +34,8 @@ struct pl_urlscan_cfg {
     char *const *entropy_exclusions; /* subdomain_entropy_exclusions */
     size_t n_entropy_exclusions;
     size_t max_url_length;
+    const struct pl_suppress_rule *suppress; /* suppress: entries (never for core patterns) */
+    size_t n_suppress;
     bool seed_phrase; /* BIP-39 detection */
     int seed_min_words;
     bool seed_verify_checksum;
@@ -84,6 +87,15 @@ void pl_urlscan_length(const struct pl_urlscan_cfg *cfg, struct pl_str raw,
 /* Fill v as a block by scanner with a printf reason (used by callers for later stages). */
 void pl_urlscan_block(struct pl_urlscan_verdict *v, const char *scanner, int status, double score,
                       const char *fmt, ...) PL_PRINTF(5, 6);
+
+/*
+ * The finding of res that decides a block for target (a URL): the first that is neither
+ * warn-mode nor silenced by a suppress entry (core patterns cannot be suppressed), core
+ * first. NULL when nothing blocks. *ret_suppressed (may be NULL) counts silenced findings.
+ */
+const struct pl_dlp_finding *pl_urlscan_first_block(const struct pl_urlscan_cfg *cfg,
+                                                    const struct pl_dlp_result *res,
+                                                    struct pl_str target, size_t *ret_suppressed);
 
 /* The reference's explain_blocks hint for a scanner label (never NULL). */
 const char *pl_urlscan_hint(const char *scanner);

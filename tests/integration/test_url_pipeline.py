@@ -166,3 +166,19 @@ def test_canary_tokens_in_url_and_body(pipelock, origin):
                           headers=[("Content-Type", "application/json")])
     assert r.status == 403 and b"Canary Token (deploy-key)" in r.body
     assert canary not in p.stdout_text()
+
+
+def test_suppress_silences_a_standard_finding_but_never_a_core_one(pipelock, origin):
+    card = "4111111111111111"
+    p = pipelock({"suppress": [
+        {"rule": "Credit Card Number", "path": origin.url("/test-cards/"), "reason": "fixtures"},
+        {"rule": "AWS Access ID", "path": origin.url("/test-cards/")},
+    ], "request_body_scanning": {"action": "block"}})
+    assert get(p, origin.url("/test-cards/x?c=" + card)).status == 200
+    assert get(p, origin.url("/other?c=" + card)).status == 403
+    # the core floor cannot be suppressed
+    assert get(p, origin.url("/test-cards/x?k=AKIAIOSFODNN7EXAMPLE")).status == 403
+    # the same suppression applies to request bodies for that URL
+    r = rawhttp.proxy_get(p.port, origin.url("/test-cards/post"), method="POST",
+                          body=("card " + card).encode(), headers=[("Content-Type", "text/plain")])
+    assert r.status == 200

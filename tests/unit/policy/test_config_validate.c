@@ -557,7 +557,8 @@ Test(config_warnings, implemented_flag_matches_this_build)
                                               "dlp",
                                               "request_body_scanning",
                                               "seed_phrase_detection",
-                                              "canary_tokens"};
+                                              "canary_tokens",
+                                              "suppress"};
     size_t n_impl = 0;
     for (const struct pl_cfg_key *k = pl_cfg_schema; k->name; k++) {
         bool want = false;
