@@ -287,6 +287,10 @@ log_lifecycle(struct pl_proxy *px, bool start, const char *reason)
             pl_json_cstr(&ev.j, "mode", pl_mode_name(cfg->mode));
             pl_json_cstr(&ev.j, "version", PL_VERSION);
             pl_json_cstr(&ev.j, "config_hash", cfg->hash);
+            /* What the scanning engine costs: patterns, compiled size, compile time. */
+            pl_json_uint(&ev.j, "dlp_patterns", pl_dlp_db_count(px->pol->dlp));
+            pl_json_uint(&ev.j, "dlp_db_bytes", pl_dlp_db_bytes(px->pol->dlp));
+            pl_json_double(&ev.j, "dlp_compile_ms", (double)px->pol->dlp_compile_ns / 1e6, 1);
         } else {
             pl_json_cstr(&ev.j, "reason", reason);
         }
