@@ -76,6 +76,7 @@ struct pl_dlp_db {
     hs_database_t *hs;      /* NULL when no expression went into vectorscan */
     hs_database_t *hs_fast; /* generic patterns, run on candidate regions only */
     uint32_t seed_pat;      /* the "BIP-39 Seed Phrase" pseudo-pattern */
+    uint32_t nested_pat;    /* the "Excessive Encoding Depth" pseudo-pattern */
     bool seed_enabled, seed_verify;
     int seed_min_words;
     uint8_t fast_kinds; /* FAST_* present */
@@ -125,6 +126,7 @@ struct pl_dlp_scratch {
     uint32_t *last_target; /* per pattern: last target recorded + 1 (0 = none) */
     size_t last_cap;
     bool overflow;
+    bool nested; /* a decoding at the depth limit still decodes: encodings nested too deep */
 };
 
 static const char *const view_names[PL_VIEW__COUNT] = {
@@ -527,7 +529,7 @@ pl_dlp_compile_with_literals(const struct pl_dlp_spec *specs, size_t n,
     if (!db)
         goto fail;
     db->gen = atomic_fetch_add(&db_generation, 1) + 1;
-    db->pats = calloc(n + n_lits + 3, sizeof(*db->pats));
+    db->pats = calloc(n + n_lits + 4, sizeof(*db->pats));
     if (!db->pats)
         goto fail;
     for (size_t i = 0; i < n; i++) {
@@ -604,6 +606,12 @@ pl_dlp_compile_with_literals(const struct pl_dlp_spec *specs, size_t n,
     db->pats[db->n_pats].literal = true;
     db->n_pats++;
     pl_dlp_db_set_seed_phrase(db, true, 12, true);
+    db->nested_pat = (uint32_t)db->n_pats;
+    if (!(db->pats[db->n_pats].name = strdup("Excessive Encoding Depth")))
+        goto fail;
+    db->pats[db->n_pats].severity = PL_SEV_HIGH;
+    db->pats[db->n_pats].literal = true;
+    db->n_pats++;
     db->mctx = pcre2_match_context_create(NULL);
     if (!db->mctx)
         goto fail;
@@ -1453,8 +1461,25 @@ add_decoded(struct pl_dlp_scratch *s, int kind, struct pl_str text, unsigned fla
     size_t before = s->n_vents;
     r = pl_dlp_views_add(s, pl_str_from(s->vbuf + off, (size_t)n), (enum pl_dlp_view)view, true,
                          false);
-    if (r < 0 || s->n_vents == before || depth <= 1)
+    if (r < 0 || s->n_vents == before)
         return r;
+    if (depth <= 1) {
+        /* The last layer we decode. If it is itself valid base64 or hex of some length, the
+         * content hides behind more layers than we follow: report it instead of passing it
+         * as clean (nested encodings are not how ordinary text looks). */
+        struct pl_str last = pl_dlp_views_get(s, s->n_vents - 1);
+        if (last.len >= 24 && !s->nested) {
+            char *tmp = malloc(last.len);
+            if (!tmp)
+                return -ENOMEM;
+            if ((pl_decode_plausible_base64(last, 24) &&
+                 (pl_decode_base64(last, tmp, last.len, PL_B64_STD | PL_B64_URL) > 0)) ||
+                (pl_decode_plausible_hex(last, 24) && pl_decode_hex(last, tmp, last.len) > 0))
+                s->nested = true;
+            free(tmp);
+        }
+        return 0;
+    }
     return decode_into_views(s, pl_dlp_views_get(s, s->n_vents - 1), depth - 1, min_len,
                              recurse_url);
 }
@@ -1511,7 +1536,13 @@ pl_dlp_views_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct p
         return -ENOMEM;
     for (size_t i = 0; i < s->n_vents; i++)
         s->vtargets[i] = (struct pl_dlp_target){pl_dlp_views_get(s, i), s->vents[i].view};
-    return pl_dlp_scan(db, s, s->vtargets, s->n_vents, exempt_host, res);
+    int r = pl_dlp_scan(db, s, s->vtargets, s->n_vents, exempt_host, res);
+    if (r == 0 && s->nested) {
+        struct pl_dlp_target t = {PL_STR_NULL, PL_VIEW_BASE64};
+        add_finding(res, db->nested_pat, &t, 0, 0, 0);
+    }
+    s->nested = false;
+    return r;
 }
 
 static const bool segment_sep[256] = {

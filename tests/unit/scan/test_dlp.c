@@ -39,8 +39,8 @@ scan_text(const char *s)
 Test(dlp, builtins_all_go_to_vectorscan)
 {
     cr_assert_eq(pl_dlp_db_pcre_only(db), 0);
-    /* core + standard without the 7 standard copies of core patterns + the BIP-39 one */
-    cr_assert_eq(pl_dlp_db_count(db), pl_dlp_core_count + pl_dlp_builtin_count - 7 + 1);
+    /* core + standard without the 7 standard copies of core patterns + BIP-39 + nesting */
+    cr_assert_eq(pl_dlp_db_count(db), pl_dlp_core_count + pl_dlp_builtin_count - 7 + 2);
     cr_assert_gt(pl_dlp_db_bytes(db), 0);
 }
 
@@ -365,4 +365,36 @@ Test(dlp, seed_phrases_in_text)
     const struct pl_dlp_finding *f = pl_dlp_result_first_block(db, &res);
     cr_assert_not_null(f);
     cr_assert_str_eq(pl_dlp_db_name(db, f->pattern), "BIP-39 Seed Phrase");
+}
+
+Test(dlp, encodings_nested_deeper_than_we_follow_are_reported)
+{
+    /* base64 applied 6 times to a key: past the depth limit, yet still decoding. */
+    const char *key = "sk-ant-api03-abcdefghijklmnop";
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char cur[8192], next[8192];
+    strcpy(cur, key);
+    for (int layer = 0; layer < 6; layer++) {
+        size_t n = strlen(cur), o = 0;
+        for (size_t i = 0; i < n; i += 3) {
+            uint32_t v = (uint32_t)(unsigned char)cur[i] << 16;
+            if (i + 1 < n)
+                v |= (uint32_t)(unsigned char)cur[i + 1] << 8;
+            if (i + 2 < n)
+                v |= (unsigned char)cur[i + 2];
+            next[o++] = a[v >> 18];
+            next[o++] = a[(v >> 12) & 63];
+            next[o++] = i + 1 < n ? a[(v >> 6) & 63] : '=';
+            next[o++] = i + 2 < n ? a[v & 63] : '=';
+        }
+        next[o] = '\0';
+        strcpy(cur, next);
+        if (layer == 1)
+            cr_assert_str_eq(scan_text(cur), "Anthropic API Key", "two layers are decoded");
+    }
+    cr_assert_str_eq(scan_text(cur), "Excessive Encoding Depth");
+    /* A lock-file integrity hash (base64 of binary) is not nested. */
+    cr_assert_str_eq(scan_text("\"integrity\": \"sha512-3Wm3zG1Qn0o5s0Pz1x8VYl3K4nq9bT7cE2mF6hJ8kL0"
+                               "pR4sU7vW9yA1bC3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA==\""),
+                     "");
 }
