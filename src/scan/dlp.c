@@ -77,6 +77,7 @@ struct pl_dlp_db {
     hs_database_t *hs_fast; /* generic patterns, run on candidate regions only */
     uint32_t seed_pat;      /* the "BIP-39 Seed Phrase" pseudo-pattern */
     uint32_t nested_pat;    /* the "Excessive Encoding Depth" pseudo-pattern */
+    size_t min_width;       /* no pattern or literal matches fewer bytes than this */
     bool seed_enabled, seed_verify;
     int seed_min_words;
     uint8_t fast_kinds; /* FAST_* present */
@@ -559,6 +560,16 @@ pl_dlp_compile_with_literals(const struct pl_dlp_spec *specs, size_t n,
         size_t sz = 0;
         pcre2_pattern_info(p->re, PCRE2_INFO_SIZE, &sz);
         db->pcre_bytes += sz;
+        /* The shortest match this pattern can have (0 when vectorscan cannot tell). */
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *ie = NULL;
+        size_t w = 0;
+        if (hs_expression_info(specs[i].regex, HS_FLAG_CASELESS | HS_FLAG_MULTILINE, &info, &ie) ==
+            HS_SUCCESS)
+            w = info->min_width;
+        free(info);
+        hs_free_compile_error(ie);
+        db->min_width = i == 0 ? w : PL_MIN(db->min_width, w);
         r = exprbuf_add(&b, strdup(specs[i].regex),
                         HS_FLAG_CASELESS | HS_FLAG_MULTILINE | HS_FLAG_ALLOWEMPTY,
                         (uint32_t)(db->n_pats - 1), 0);
@@ -572,6 +583,9 @@ pl_dlp_compile_with_literals(const struct pl_dlp_spec *specs, size_t n,
         const struct pl_dlp_literal *l = &lits[i];
         if (l->len < LIT_MIN || l->len > LIT_MAX || memchr(l->value, '\n', l->len))
             continue;
+        if (n == 0 && i == 0)
+            db->min_width = SIZE_MAX;
+        db->min_width = PL_MIN(db->min_width, (size_t)LIT_MIN);
         uint32_t pid;
         if (l->kind == PL_DLP_LIT_CANARY) {
             pid = (uint32_t)db->n_pats;
@@ -1783,8 +1797,11 @@ scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pl
         total += texts[i].len + 1;
     pl_dlp_views_reset(s, total);
     int r = 0;
+    /* A text shorter than the shortest match of any pattern cannot hold a finding alone (its
+     * decodings are shorter still); with several texts it is also in the joined text. */
     for (size_t i = 0; i < n && r >= 0; i++)
-        r = add_text_views(db, s, texts[i], res, total);
+        if (n == 1 || texts[i].len >= db->min_width)
+            r = add_text_views(db, s, texts[i], res, total);
     /* All texts sorted and joined: a secret split across fields (reference §7). */
     if (r >= 0 && n > 1) {
         struct pl_str *sorted = malloc(n * sizeof(*sorted));
