@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static bool
 is_sep(char c)
 {
-    return c != '\0' && strchr(" \t\n\v\f\r-,|;:", c) != NULL;
+    return c != '\0' && strchr(" \t\n\v\f\r-,|;:.\"'()[]{}", c) != NULL;
 }
 
 static void
