@@ -346,7 +346,7 @@ Test(bip39_find, long_tokens_and_separators)
 static bool
 naive_sep(char c)
 {
-    return strchr(" \t\n\v\f\r-,|;:", c) != NULL && c != '\0';
+    return strchr(" \t\n\v\f\r-,|;:.\"'()[]{}", c) != NULL && c != '\0';
 }
 
 static bool
