@@ -12,6 +12,8 @@
 /* Query values considered by the subsequence step, and views scanned per batch. */
 #define SUBSEQ_VALUES 20
 #define SUBSEQ_BATCH  1024
+/* Up to this many subsequence views are scanned together with the other URL views. */
+#define SUBSEQ_INLINE 64
 /* Query parameters looked at one by one; the rest are still in the whole-query views. */
 #define MAX_PARAMS 256
 
@@ -325,9 +327,28 @@ add_noise_stripped(struct pl_dlp_scratch *s, struct urlwork *w, struct pl_str t)
     return pl_dlp_views_add(s, pl_str_from(out, n), PL_VIEW_NOISE, true, true);
 }
 
+/* Non-empty values considered by the subsequence step, and how many views it makes. */
+static size_t
+subsequence_count(const struct urlwork *w, size_t *ret_views)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < w->n_params && m < SUBSEQ_VALUES; i++)
+        m += w->params[i].vlen > 0;
+    /* C(m,2) + C(m,3) + C(m,4) */
+    *ret_views = m < 3 ? 0
+                       : m * (m - 1) / 2 + m * (m - 1) * (m - 2) / 6 +
+                             (m >= 4 ? m * (m - 1) * (m - 2) * (m - 3) / 24 : 0);
+    return m;
+}
+
+/*
+ * The subsequence step. With into_current the views join the current view set (the caller
+ * scans it; only for a few views); otherwise they are scanned here in batches.
+ */
 static int
 subsequence_views(const struct pl_urlscan_cfg *cfg, struct pl_dlp_scratch *s,
-                  const struct urlwork *w, struct pl_str host, struct pl_dlp_result *res)
+                  const struct urlwork *w, struct pl_str host, struct pl_dlp_result *res,
+                  bool into_current)
 {
     size_t idx[SUBSEQ_VALUES], m = 0;
     for (size_t i = 0; i < w->n_params && m < SUBSEQ_VALUES; i++)
@@ -343,7 +364,8 @@ subsequence_views(const struct pl_urlscan_cfg *cfg, struct pl_dlp_scratch *s,
         return -ENOMEM;
     int r = 0;
     size_t batch = 0;
-    pl_dlp_views_reset(s, total * 64);
+    if (!into_current)
+        pl_dlp_views_reset(s, total * 64);
     /* Every ordered choice of 2, 3 or 4 values (i < j < k < l), concatenated. */
     for (size_t k = 2; k <= 4 && k <= m && r >= 0; k++) {
         size_t c[4];
@@ -358,7 +380,7 @@ subsequence_views(const struct pl_urlscan_cfg *cfg, struct pl_dlp_scratch *s,
             }
             if ((r = pl_dlp_views_add(s, pl_str_from(buf, n), PL_VIEW_SUBSEQ, true, false)) < 0)
                 break;
-            if (++batch == SUBSEQ_BATCH) {
+            if (++batch == SUBSEQ_BATCH && !into_current) {
                 if ((r = pl_dlp_views_scan(cfg->dlp, s, host, res)) < 0)
                     break;
                 pl_dlp_views_reset(s, total * 64);
@@ -375,7 +397,7 @@ subsequence_views(const struct pl_urlscan_cfg *cfg, struct pl_dlp_scratch *s,
                 c[j] = c[j - 1] + 1;
         }
     }
-    if (r >= 0 && batch)
+    if (r >= 0 && batch && !into_current)
         r = pl_dlp_views_scan(cfg->dlp, s, host, res);
     free(buf);
     return r;
@@ -549,10 +571,17 @@ dlp_stage(const struct pl_urlscan_cfg *cfg, struct pl_dlp_scratch *s,
             (r = add_noise_stripped(s, w, pl_str_from(cat, n))) < 0)
             return r;
     }
+    /* A few subsequence views ride along in the same scan (their findings sort after the
+     * views above, so the reference's order is kept); many get their own batched pass. */
+    size_t n_sub;
+    subsequence_count(w, &n_sub);
+    bool small = n_sub <= SUBSEQ_INLINE;
+    if (small && n_sub && (r = subsequence_views(cfg, s, w, host, &v->dlp, true)) < 0)
+        return r;
     if ((r = pl_dlp_views_scan(cfg->dlp, s, host, &v->dlp)) < 0)
         return r;
-    if (!pl_urlscan_first_block(cfg, &v->dlp, u->raw, NULL) &&
-        (r = subsequence_views(cfg, s, w, host, &v->dlp)) < 0)
+    if (!small && !pl_urlscan_first_block(cfg, &v->dlp, u->raw, NULL) &&
+        (r = subsequence_views(cfg, s, w, host, &v->dlp, false)) < 0)
         return r;
     const struct pl_dlp_finding *f = pl_urlscan_first_block(cfg, &v->dlp, u->raw, NULL);
     if (f) {
