@@ -9,6 +9,7 @@
 
 #include "proxy/proxy_int.h"
 
+#include "policy/decide.h"
 #include "scan/basedomain.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -382,9 +383,7 @@ apply_url_verdict(struct pl_req *r, const struct pl_urlscan_verdict *uv)
         return false;
     if (uv->dlp_blocked)
         r->redact_url = true;
-    bool keep = !strcmp(uv->scanner, "ssrf") || !strcmp(uv->scanner, "core_ssrf") ||
-                !strcmp(uv->scanner, "parser");
-    if (!r->pol->enforcing && !keep) {
+    if (pl_decide_url(r->pol->cfg, uv->scanner) == PL_DECIDE_WARN) {
         struct pl_audit *audit = r->c->w->proxy->audit;
         struct pl_audit_event ev;
         pl_audit_begin(audit, &ev, PL_AUDIT_WARN, PL_AUDIT_KIND_OTHER, "anomaly",

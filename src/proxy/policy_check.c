@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <string.h>
 
+#include "policy/decide.h"
 #include "policy/dlp_policy.h"
 #include "scan/domain.h"
 #include "util/time.h"
@@ -78,7 +79,7 @@ pl_policy_new(struct pl_config *cfg, struct pl_policy **ret, char **ret_err)
         pl_config_free(cfg);
         return r;
     }
-    p->enforcing = cfg->enforce && cfg->mode != PL_MODE_AUDIT;
+    p->enforcing = pl_decide_enforcing(cfg);
     if (cfg->suppress.n) {
         p->suppress = calloc(cfg->suppress.n, sizeof(*p->suppress));
         for (size_t i = 0; p->suppress && i < cfg->suppress.n; i++)

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "policy/decide.h"
 #include "proxy/proxy_int.h"
 #include "scan/extract.h"
 
@@ -40,10 +41,9 @@ in_list(struct pl_str name, char *const *v, size_t n, const char *const *def, si
 }
 
 static bool
-blocks(const struct pl_req *r)
+blocks(const struct pl_req *r, const struct pl_dlp_finding *f)
 {
-    const char *a = r->pol->cfg->request_body_scanning.action;
-    return a && !strcmp(a, "block") && r->pol->enforcing;
+    return pl_decide_request_dlp(r->pol->cfg, f != NULL, false) == PL_DECIDE_BLOCK;
 }
 
 /* body_dlp / header_dlp event with the patterns found (never the matched bytes). */
@@ -162,7 +162,7 @@ pl_req_scan_headers(struct pl_req *r)
             pl_urlscan_first_block(&r->pol->us, &res, r->h.target, &quiet);
         if (quiet == res.n)
             goto out; /* every finding silenced by suppress */
-        bool block = f && blocks(r);
+        bool block = blocks(r, f);
         emit_hit(r, "header_dlp", "request header DLP scan hit", hit, &res, block);
         if (block) {
             r->redact_url = true;
@@ -288,7 +288,7 @@ body_complete(struct pl_req *r)
     size_t quiet = 0;
     const struct pl_dlp_finding *f = pl_urlscan_first_block(&r->pol->us, &res, r->h.target, &quiet);
     if (res.n > quiet) {
-        bool block = f && blocks(r);
+        bool block = blocks(r, f);
         emit_hit(r, "body_dlp", "request body DLP scan hit", NULL, &res, block);
         if (block) {
             r->redact_url = true;
