@@ -101,8 +101,9 @@ struct pl_dlp_scratch {
     char *buf; /* targets laid end to end */
     size_t buf_cap;
     size_t *ends; /* end offset (exclusive) of each target in buf */
-    size_t *starts;
     size_t ends_cap;
+    size_t *starts; /* start offset of each target in buf */
+    size_t starts_cap;
     char *cbuf; /* candidate regions for the generic patterns, laid end to end */
     size_t cbuf_cap, cbuf_len;
     size_t *cends;  /* end offset of each region in cbuf */
@@ -982,39 +983,29 @@ in_range(__m128i v, char lo, char hi)
     return _mm_cmpeq_epi8(_mm_max_epu8(d, span), span);
 }
 
-/* Bit i set when p[i] is an ASCII letter or digit (kind FAST_ALNUM) or in [0-9 -]. */
-static inline uint64_t
-class_mask64(const unsigned char *p, int kind)
+/* The byte classes of one 64-byte block, bit i for p[i]. */
+struct masks {
+    uint64_t digit; /* [0-9] */
+    uint64_t dsep;  /* [0-9 -]: the digit-run class */
+    uint64_t alnum; /* [A-Za-z0-9] */
+};
+
+static inline struct masks
+class_masks64(const unsigned char *p)
 {
-    uint64_t m = 0;
+    struct masks m = {0, 0, 0};
     for (int k = 0; k < 4; k++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-        __m128i c = in_range(v, '0', '9');
-        if (kind == FAST_ALNUM)
-            c = _mm_or_si128(c, in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z'));
-        else
-            c = _mm_or_si128(c, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
-                                             _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
-        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(c) << (16 * k);
+        __m128i d = in_range(v, '0', '9');
+        __m128i a = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+        __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+        unsigned sh = 16 * (unsigned)k;
+        m.digit |= (uint64_t)(uint16_t)_mm_movemask_epi8(d) << sh;
+        m.dsep |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(d, sp)) << sh;
+        m.alnum |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(d, a)) << sh;
     }
     return m;
-}
-
-/* Does the block hold a run of >= len ones, counting `carry` ones just before bit 0? */
-static inline bool
-block_has_run(uint64_t m, size_t carry, unsigned len)
-{
-    size_t lead = ~m ? (size_t)__builtin_ctzll(~m) : 64;
-    if (carry + lead >= len)
-        return true;
-    uint64_t x = m;
-    unsigned have = 1;
-    while (have < len) {
-        unsigned sh = PL_MIN(have, len - have);
-        x &= x >> sh;
-        have += sh;
-    }
-    return x != 0;
 }
 
 static inline bool
@@ -1027,12 +1018,6 @@ static inline bool
 is_ext(unsigned char c) /* the Discord token alphabet: alnum . _ - */
 {
     return is_alnum(c) || c == '.' || c == '_' || c == '-';
-}
-
-static inline bool
-is_digitsep(unsigned char c)
-{
-    return (unsigned)(c - '0') < 10 || c == ' ' || c == '-';
 }
 
 static int
@@ -1071,101 +1056,197 @@ add_region(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, size_
     return 0;
 }
 
-/*
- * Scalar pass over buf[pos..] that emits the regions starting in it and returns where it
- * stopped: the first byte at or after `until` that is outside every run.
- */
-static int
-scalar_regions(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, int kind, size_t pos,
-               size_t until, size_t *ret_pos)
+/* Population count without the popcnt instruction (not in the x86-64 baseline). */
+static inline size_t
+popcount64(uint64_t x)
 {
-    while (pos < len) {
-        if (kind == FAST_ALNUM) {
-            if (!is_alnum(buf[pos])) {
-                if (pos >= until)
-                    break;
-                pos++;
-                continue;
-            }
-            size_t a = pos;
-            while (pos < len && is_alnum(buf[pos]))
-                pos++;
-            if (pos - a >= ALNUM_RUN_MIN) {
-                size_t ea = a, eb = pos;
-                while (ea > 0 && is_ext(buf[ea - 1]))
-                    ea--;
-                while (eb < len && is_ext(buf[eb]))
-                    eb++;
-                int r = add_region(s, buf, len, ea, eb);
-                if (r < 0)
-                    return r;
-                pos = eb;
-            }
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (size_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* Does m hold a run of >= len ones, counting `open` ones just before bit 0? */
+static inline bool
+has_run(uint64_t m, size_t open, unsigned len)
+{
+    size_t lead = ~m ? (size_t)__builtin_ctzll(~m) : 64;
+    if (open + lead >= len)
+        return true;
+    uint64_t x = m;
+    unsigned have = 1;
+    while (have < len) {
+        unsigned sh = PL_MIN(have, len - have);
+        x &= x >> sh;
+        have += sh;
+    }
+    return x != 0;
+}
+
+/* Per-kind state of the region pass. */
+struct runs {
+    size_t pos;       /* regions cover buf[..pos): bits below it are done */
+    size_t run_start; /* a run that reached the end of the previous block started here */
+    size_t run_digits;
+    bool carry; /* such a run is open */
+};
+
+/* A complete run [a, b) of the kind's class: emit its region when it qualifies. */
+static int
+end_run(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, int kind, struct runs *st,
+        size_t a, size_t b, size_t digits)
+{
+    if (kind == FAST_DIGITS)
+        return digits >= DIGIT_RUN_MIN ? add_region(s, buf, len, a, b) : 0;
+    if (b - a < ALNUM_RUN_MIN)
+        return 0;
+    while (a > 0 && is_ext(buf[a - 1]))
+        a--;
+    while (b < len && is_ext(buf[b]))
+        b++;
+    st->pos = b;
+    return add_region(s, buf, len, a, b);
+}
+
+/*
+ * The runs of one 64-byte block for one kind, read off its class mask: a run that reaches the
+ * block's end stays open into the next block; a complete run becomes a region when it holds
+ * enough digits (digit kind) or alphanumerics (alnum kind, then widened to the Discord
+ * alphabet [A-Za-z0-9._-], and runs inside the widened region are skipped).
+ */
+static __attribute__((noinline)) int
+block_runs(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, int kind,
+           struct runs *st, size_t pos, uint64_t m, uint64_t digits)
+{
+    if (st->pos > pos) {
+        if (st->pos >= pos + 64)
+            return 0;
+        m &= ~0ull << (st->pos - pos);
+    }
+    digits &= m;
+    /* Necessary conditions first (most blocks stop here): a run of at least the minimum
+     * length, counting the open run; for digit runs, enough digits in the block and it. */
+    size_t open = st->carry ? pos - st->run_start : 0;
+    unsigned min = kind == FAST_ALNUM ? ALNUM_RUN_MIN : DIGIT_RUN_MIN;
+    bool maybe = has_run(m, open, min);
+    if (maybe && kind == FAST_DIGITS)
+        maybe = (st->carry ? st->run_digits : 0) + popcount64(digits) >= DIGIT_RUN_MIN;
+    if (!maybe) {
+        if (!~m && st->carry) {
+            st->run_digits += popcount64(digits);
+        } else if (!~m) {
+            st->carry = true;
+            st->run_start = pos;
+            st->run_digits = popcount64(digits);
         } else {
-            if (!is_digitsep(buf[pos])) {
-                if (pos >= until)
-                    break;
-                pos++;
-                continue;
+            unsigned top = m >> 63 ? (unsigned)__builtin_clzll(~m) : 0;
+            st->carry = top > 0;
+            st->run_start = pos + 64 - top;
+            st->run_digits = top ? popcount64(digits >> (64 - top)) : 0;
+        }
+        return 0;
+    }
+    if (st->carry && !(m & 1)) {
+        /* The open run ended at the block boundary. */
+        st->carry = false;
+        int r = end_run(s, buf, len, kind, st, st->run_start, pos, st->run_digits);
+        if (r < 0)
+            return r;
+        if (st->pos > pos)
+            m &= st->pos >= pos + 64 ? 0 : ~0ull << (st->pos - pos);
+    }
+    while (m) {
+        unsigned b = (unsigned)__builtin_ctzll(m);
+        uint64_t inv = ~(m >> b);
+        unsigned e = inv ? b + (unsigned)__builtin_ctzll(inv) : 64;
+        uint64_t bits = (e == 64 ? ~0ull : (1ull << e) - 1) & (~0ull << b);
+        size_t nd = popcount64(digits & bits);
+        bool cont = b == 0 && st->carry;
+        size_t start = cont ? st->run_start : pos + b;
+        nd += cont ? st->run_digits : 0;
+        if (e == 64 && pos + 64 < len) {
+            st->carry = true;
+            st->run_start = start;
+            st->run_digits = nd;
+            return 0;
+        }
+        st->carry = false;
+        int r = end_run(s, buf, len, kind, st, start, PL_MIN(pos + e, len), nd);
+        if (r < 0)
+            return r;
+        m &= ~bits;
+        if (st->pos > pos)
+            m &= st->pos >= pos + 64 ? 0 : ~0ull << (st->pos - pos);
+    }
+    return 0;
+}
+
+/*
+ * The common case inline: a block with no digits (digit kind) or without a run of 15
+ * alphanumerics (alnum kind) only moves the open run along.
+ */
+static inline int
+block_kind(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, int kind,
+           struct runs *st, size_t pos, uint64_t m, uint64_t digits)
+{
+    if (st->pos <= pos) {
+        if (kind == FAST_DIGITS) {
+            /* Leading separators of a digit run do not matter (every generic digit pattern
+             * starts with a digit), so a run without digits need not stay open. */
+            if (!(digits & m) && !(st->carry && st->run_digits)) {
+                st->carry = false;
+                return 0;
             }
-            size_t a = pos, digits = 0;
-            while (pos < len && is_digitsep(buf[pos]))
-                digits += (unsigned)(buf[pos++] - '0') < 10;
-            if (digits >= DIGIT_RUN_MIN) {
-                int r = add_region(s, buf, len, a, pos);
-                if (r < 0)
-                    return r;
+        } else if (!has_run(m, st->carry ? pos - st->run_start : 0, ALNUM_RUN_MIN)) {
+            if (!~m) {
+                if (!st->carry)
+                    st->run_start = pos;
+                st->carry = true;
+            } else {
+                unsigned top = m >> 63 ? (unsigned)__builtin_clzll(~m) : 0;
+                st->carry = top > 0;
+                st->run_start = pos + 64 - top;
             }
+            return 0;
         }
     }
-    *ret_pos = pos;
+    return block_runs(s, buf, len, kind, st, pos, m, digits);
+}
+
+/* Both kinds of candidate region in one pass over buf (the classes share the loads). */
+static int
+find_regions(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, unsigned kinds)
+{
+    struct runs d = {0, 0, 0, false}, a = {0, 0, 0, false};
+    unsigned char last[64];
+    for (size_t pos = 0; pos < len; pos += 64) {
+        const unsigned char *p = buf + pos;
+        if (len - pos < 64) {
+            /* The tail, zero padded (zero is in no class). */
+            memset(last, 0, sizeof(last));
+            memcpy(last, p, len - pos);
+            p = last;
+        }
+        struct masks m = class_masks64(p);
+        int r = 0;
+        if ((kinds & FAST_DIGITS) && (m.digit || d.carry))
+            r = block_kind(s, buf, len, FAST_DIGITS, &d, pos, m.dsep, m.digit);
+        if (r >= 0 && (kinds & FAST_ALNUM) && (m.alnum || a.carry))
+            r = block_kind(s, buf, len, FAST_ALNUM, &a, pos, m.alnum, 0);
+        if (r < 0)
+            return r;
+    }
     return 0;
 }
 
 static int
-find_regions(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, int kind)
-{
-    unsigned min = kind == FAST_ALNUM ? ALNUM_RUN_MIN : DIGIT_RUN_MIN;
-    size_t pos = 0, carry = 0;
-    while (pos + 64 <= len) {
-        uint64_t m = class_mask64(buf + pos, kind);
-        if (m == 0) {
-            carry = 0;
-            pos += 64;
-            continue;
-        }
-        if (!block_has_run(m, carry, min)) {
-            carry = ~m ? (size_t)__builtin_clzll(~m) : carry + 64;
-            pos += 64;
-            continue;
-        }
-        int r = scalar_regions(s, buf, len, kind, pos - carry, pos + 64, &pos);
-        if (r < 0)
-            return r;
-        carry = 0;
-    }
-    /* The tail: one more block, zero padded (zero is in no class), scalar only on a hit. */
-    if (pos < len) {
-        unsigned char last[64] = {0};
-        memcpy(last, buf + pos, len - pos);
-        uint64_t m = class_mask64(last, kind);
-        if (m == 0 || !block_has_run(m, carry, min))
-            return 0;
-    }
-    size_t end;
-    return scalar_regions(s, buf, len, kind, pos - PL_MIN(carry, pos), len, &end);
-}
-
-static int
-collect_regions(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, size_t len, size_t n)
+collect_regions(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const char *base, size_t len,
+                size_t n)
 {
     s->cbuf_len = 0;
     s->n_regions = 0;
-    const unsigned char *buf = (const unsigned char *)s->buf;
-    int r;
-    if ((db->fast_kinds & FAST_DIGITS) && (r = find_regions(s, buf, len, FAST_DIGITS)) < 0)
-        return r;
-    if ((db->fast_kinds & FAST_ALNUM) && (r = find_regions(s, buf, len, FAST_ALNUM)) < 0)
+    int r = find_regions(s, (const unsigned char *)base, len, db->fast_kinds);
+    if (r < 0)
         return r;
     /* Map each region's first byte to its target (targets are separated by '\n'). */
     for (size_t i = 0; i < s->n_regions; i++) {
@@ -1197,27 +1278,30 @@ pl_dlp_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
         total += targets[i].text.len + 1;
     if (total > UINT32_MAX)
         return -E2BIG;
-    if (grow((void **)&s->buf, &s->buf_cap, total, 1) < 0 ||
-        grow((void **)&s->ends, &s->ends_cap, n, sizeof(size_t)) < 0)
+    if ((n > 1 && grow((void **)&s->buf, &s->buf_cap, total, 1) < 0) ||
+        grow((void **)&s->ends, &s->ends_cap, n, sizeof(size_t)) < 0 ||
+        grow((void **)&s->starts, &s->starts_cap, n, sizeof(size_t)) < 0)
         return -ENOMEM;
-    if (s->ends_cap > 0) {
-        size_t cap = s->ends_cap;
-        void *q = realloc(s->starts, cap * sizeof(size_t));
-        if (!q)
-            return -ENOMEM;
-        s->starts = q;
-    }
     if (grow((void **)&s->last_target, &s->last_cap, db->n_pats, sizeof(uint32_t)) < 0)
         return -ENOMEM;
     memset(s->last_target, 0, db->n_pats * sizeof(uint32_t));
+    /* One target is scanned where it lies; several are laid end to end, '\n' between. */
+    const char *base = s->buf;
     size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        s->starts[i] = o;
-        if (targets[i].text.len)
-            memcpy(s->buf + o, targets[i].text.p, targets[i].text.len);
-        o += targets[i].text.len;
-        s->ends[i] = o;
-        s->buf[o++] = '\n';
+    if (n == 1) {
+        base = targets[0].text.len ? targets[0].text.p : "";
+        s->starts[0] = 0;
+        s->ends[0] = targets[0].text.len;
+        o = targets[0].text.len + 1;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            s->starts[i] = o;
+            if (targets[i].text.len)
+                memcpy(s->buf + o, targets[i].text.p, targets[i].text.len);
+            o += targets[i].text.len;
+            s->ends[i] = o;
+            s->buf[o++] = '\n';
+        }
     }
     s->n_hits = 0;
     s->overflow = false;
@@ -1230,14 +1314,14 @@ pl_dlp_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
     }
     if (db->hs) {
         struct scan_ctx c = {db, s, n, s->ends, n, NULL, targets, exempt_host, res, 0};
-        hs_error_t e = hs_scan(db->hs, s->buf, (unsigned)(o - 1), 0, s->hs, on_match, &c);
+        hs_error_t e = hs_scan(db->hs, base, (unsigned)(o - 1), 0, s->hs, on_match, &c);
         if (e != HS_SUCCESS && !(e == HS_SCAN_TERMINATED && s->overflow))
             return -EIO;
         if (s->overflow)
             return c.err ? c.err : -E2BIG;
     }
     if (db->hs_fast) {
-        int r = collect_regions(db, s, o - 1, n);
+        int r = collect_regions(db, s, base, o - 1, n);
         if (r < 0)
             return r;
         if (s->n_regions) {
