@@ -128,7 +128,8 @@ struct pl_dlp_scratch {
     uint32_t *last_target; /* per pattern: last target recorded + 1 (0 = none) */
     size_t last_cap;
     bool overflow;
-    bool nested; /* a decoding at the depth limit still decodes: encodings nested too deep */
+    bool nested;     /* a decoding at the depth limit still decodes: encodings nested too deep */
+    size_t min_view; /* decodings shorter than this are not kept (text DLP: the db's min width) */
 };
 
 static const char *const view_names[PL_VIEW__COUNT] = {
@@ -1561,6 +1562,12 @@ add_decoded(struct pl_dlp_scratch *s, int kind, struct pl_str text, unsigned fla
                          false);
     if (r < 0 || s->n_vents == before)
         return r;
+    if (s->vents[s->n_vents - 1].len < s->min_view) {
+        /* No pattern matches so few bytes, nor anything they decode to. */
+        s->n_vents--;
+        s->vbuf_len = off;
+        return 0;
+    }
     if (depth <= 1) {
         /* The last layer we decode. If it is itself valid base64 or hex of some length, the
          * content hides behind more layers than we follow: report it instead of passing it
@@ -1582,40 +1589,50 @@ add_decoded(struct pl_dlp_scratch *s, int kind, struct pl_str text, unsigned fla
                              recurse_url);
 }
 
+static bool url_decodable(struct pl_str n);
+
 static int
 decode_into_views(struct pl_dlp_scratch *s, struct pl_str text, int depth, size_t min_len,
                   bool recurse_url)
 {
     if (depth <= 0 || text.len < min_len)
         return 0;
+    bool b64 = pl_decode_plausible_base64(text, min_len);
+    bool hex = pl_decode_plausible_hex(text, min_len);
+    bool b32 = pl_decode_plausible_base32(text, min_len);
+    bool url = recurse_url && url_decodable(text);
+    if (!b64 && !hex && !b32 && !url)
+        return 0;
     /* The text may live in vbuf, which add_decoded() can move: work on a private copy. */
-    char *copy = malloc(text.len);
+    char stack[256];
+    char *copy = text.len <= sizeof(stack) ? stack : malloc(text.len);
     if (!copy)
         return -ENOMEM;
     memcpy(copy, text.p, text.len);
     struct pl_str t = pl_str_from(copy, text.len);
     int r = 0;
-    if (pl_decode_plausible_base64(t, min_len)) {
+    if (b64) {
         bool std = memchr(copy, '+', t.len) || memchr(copy, '/', t.len);
-        bool url = memchr(copy, '-', t.len) || memchr(copy, '_', t.len);
+        bool urlsafe = memchr(copy, '-', t.len) || memchr(copy, '_', t.len);
         static const unsigned variants[4] = {
             PL_B64_STD | PL_B64_PAD_REQUIRED, PL_B64_URL | PL_B64_PAD_REQUIRED,
             PL_B64_STD | PL_B64_PAD_FORBIDDEN, PL_B64_URL | PL_B64_PAD_FORBIDDEN};
         for (int k = 0; k < 4 && r >= 0; k++) {
             bool is_url = variants[k] & PL_B64_URL;
             /* Without alphabet-specific symbols both alphabets decode identically. */
-            if ((is_url && (std || !url)) || (!is_url && url))
+            if ((is_url && (std || !urlsafe)) || (!is_url && urlsafe))
                 continue;
             r = add_decoded(s, 0, t, variants[k], depth, min_len, recurse_url);
         }
     }
-    if (r >= 0 && pl_decode_plausible_hex(t, min_len))
+    if (r >= 0 && hex)
         r = add_decoded(s, 1, t, 0, depth, min_len, recurse_url);
-    if (r >= 0 && pl_decode_plausible_base32(t, min_len))
+    if (r >= 0 && b32)
         r = add_decoded(s, 2, t, 0, depth, min_len, recurse_url);
-    if (r >= 0 && recurse_url && (memchr(copy, '%', t.len) || memchr(copy, '+', t.len)))
+    if (r >= 0 && url)
         r = add_decoded(s, 3, t, 0, depth, min_len, recurse_url);
-    free(copy);
+    if (copy != stack)
+        free(copy);
     return r;
 }
 
@@ -1626,6 +1643,31 @@ pl_dlp_views_add_decodings(struct pl_dlp_scratch *s, struct pl_str text, int dep
     return decode_into_views(s, text, depth, min_len, recurse_url);
 }
 
+/* Reference order (core first, then target, then pattern) for res->f[from, n). */
+static void
+sort_findings(const struct pl_dlp_db *db, struct pl_dlp_result *res, size_t from)
+{
+    for (size_t i = from + 1; i < res->n; i++) {
+        struct pl_dlp_finding k = res->f[i];
+        size_t j = i;
+        while (j > from) {
+            const struct pl_dlp_finding *x = &res->f[j - 1];
+            bool cx = db->pats[x->pattern].core, ck = db->pats[k.pattern].core;
+            bool after = cx != ck                ? ck
+                         : x->target != k.target ? x->target > k.target
+                                                 : x->pattern > k.pattern;
+            if (!after)
+                break;
+            res->f[j] = *x;
+            j--;
+        }
+        res->f[j] = k;
+    }
+}
+
+/* A first view this large is scanned where it lies rather than copied next to the others. */
+#define VIEW_IN_PLACE 2048
+
 int
 pl_dlp_views_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_str exempt_host,
                   struct pl_dlp_result *res)
@@ -1634,35 +1676,25 @@ pl_dlp_views_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct p
         return -ENOMEM;
     for (size_t i = 0; i < s->n_vents; i++)
         s->vtargets[i] = (struct pl_dlp_target){pl_dlp_views_get(s, i), s->vents[i].view};
-    int r = pl_dlp_scan(db, s, s->vtargets, s->n_vents, exempt_host, res);
+    int r;
+    size_t from = res->n;
+    if (s->n_vents > 1 && s->vtargets[0].text.len >= VIEW_IN_PLACE) {
+        r = pl_dlp_scan(db, s, s->vtargets, 1, exempt_host, res);
+        size_t mid = res->n;
+        if (r == 0)
+            r = pl_dlp_scan(db, s, s->vtargets + 1, s->n_vents - 1, exempt_host, res);
+        for (size_t i = mid; i < res->n; i++)
+            res->f[i].target++;
+        sort_findings(db, res, from);
+    } else {
+        r = pl_dlp_scan(db, s, s->vtargets, s->n_vents, exempt_host, res);
+    }
     if (r == 0 && s->nested) {
         struct pl_dlp_target t = {PL_STR_NULL, PL_VIEW_BASE64};
         add_finding(res, db->nested_pat, &t, 0, 0, 0);
     }
     s->nested = false;
     return r;
-}
-
-static const bool segment_sep[256] = {
-    ['/'] = 1, ['?'] = 1, ['&'] = 1, ['='] = 1, [' '] = 1, ['\n'] = 1, ['\t'] = 1};
-
-static inline bool
-is_segment_sep(char c)
-{
-    return segment_sep[(unsigned char)c];
-}
-
-/*
- * Does removing dots change what a pattern can see? Only a dot with a non-space byte on each
- * side joins anything; sentence ends ("word. Next") do not.
- */
-static bool
-inner_dot(struct pl_str n)
-{
-    for (const char *p = n.p, *end = n.p + n.len; (p = memchr(p, '.', (size_t)(end - p))); p++)
-        if (p > n.p && p + 1 < end && p[-1] != ' ' && p[1] != ' ')
-            return true;
-    return false;
 }
 
 /* Flush the view set into res when it is close to a limit, so big inputs never fail on it. */
@@ -1677,54 +1709,286 @@ maybe_flush(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_dlp_
     return r;
 }
 
-/* Add the text-DLP views of one text (reference §3.2 steps 1-8) to the current set. */
+/*
+ * Byte classes of text DLP: segment separators (the reference splits on "/ ? & = space"),
+ * bytes that can be part of an encoded segment (the base64, base32 and hex alphabets, hex
+ * separators, '%' of a percent-encoded one), and whitespace.
+ */
+enum { T_SEP = 1, T_ENC = 2, T_WS = 4 };
+static const uint8_t tcls[256] = {
+    ['/'] = T_SEP,        ['?'] = T_SEP,         ['&'] = T_SEP,         ['='] = T_SEP,
+    [' '] = T_SEP | T_WS, ['\n'] = T_SEP | T_WS, ['\t'] = T_SEP | T_WS, ['\r'] = T_WS,
+    ['\f'] = T_WS,        ['\v'] = T_WS,         ['+'] = T_ENC,         ['_'] = T_ENC,
+    ['-'] = T_ENC,        [':'] = T_ENC,         [','] = T_ENC,         ['\\'] = T_ENC,
+    ['%'] = T_ENC,        ['0' ... '9'] = T_ENC, ['A' ... 'Z'] = T_ENC, ['a' ... 'z'] = T_ENC,
+};
+
+/* Bit i set when p[i] is in the encoded-segment class (T_ENC). */
+static inline uint64_t
+enc_mask64(const unsigned char *p)
+{
+    uint64_t m = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i c = _mm_or_si128(in_range(v, '0', ':'), /* digits and ':' */
+                                 in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z'));
+        c = _mm_or_si128(c, in_range(v, '+', '-')); /* + , - */
+        c = _mm_or_si128(c, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')),
+                                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+        c = _mm_or_si128(c, _mm_cmpeq_epi8(v, _mm_set1_epi8('%')));
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(c) << (16 * k);
+    }
+    return m;
+}
+
+/*
+ * The segments of text worth decoding: maximal runs of T_ENC bytes of at least min bytes
+ * that are whole segments (a separator or the text's edge on each side). A segment holding
+ * any other byte cannot be base64, base32 or hex, so the class runs are exactly the
+ * candidates; they are found 64 bytes at a time and most blocks of prose or JSON hold none.
+ * Calls fn for each, in order; stops at the first error.
+ */
+/* Bits i of m where m[i, i + min) are all ones (inside the block; min <= 64). */
+static inline uint64_t
+long_bits(uint64_t m, unsigned min)
+{
+    unsigned have = 1;
+    while (have < min) {
+        unsigned sh = PL_MIN(have, min - have);
+        m &= m >> sh;
+        have += sh;
+    }
+    return m;
+}
+
+static int
+for_each_segment(struct pl_str text, size_t min, int (*fn)(void *ctx, size_t a, size_t b),
+                 void *ctx)
+{
+    const unsigned char *buf = (const unsigned char *)text.p;
+    size_t len = text.len;
+    bool open = false;
+    size_t start = 0;
+    unsigned char last[64];
+#define SEGMENT(a, z)                                                       \
+    do {                                                                    \
+        if ((z) - (a) >= min && ((a) == 0 || (tcls[buf[(a)-1]] & T_SEP)) && \
+            ((z) == len || (tcls[buf[(z)]] & T_SEP))) {                     \
+            int r_ = fn(ctx, (a), (z));                                     \
+            if (r_ < 0)                                                     \
+                return r_;                                                  \
+        }                                                                   \
+    } while (0)
+    for (size_t pos = 0; pos < len; pos += 64) {
+        const unsigned char *p = buf + pos;
+        if (len - pos < 64) {
+            memset(last, 0, sizeof(last));
+            memcpy(last, p, len - pos);
+            p = last;
+        }
+        uint64_t m = enc_mask64(p);
+        bool more = pos + 64 < len;
+        if (open) {
+            /* The run open from the previous block continues with this block's lead. */
+            unsigned lead = ~m ? (unsigned)__builtin_ctzll(~m) : 64;
+            if (lead == 64 && more)
+                continue;
+            open = false;
+            SEGMENT(start, PL_MIN(pos + lead, len));
+            m &= lead == 64 ? 0 : ~0ull << lead;
+        }
+        /* Runs that start here and are long enough inside this block. */
+        uint64_t r = long_bits(m, (unsigned)PL_MIN(min, 64));
+        while (r) {
+            unsigned b = (unsigned)__builtin_ctzll(r);
+            uint64_t inv = ~(m >> b);
+            unsigned e = inv ? b + (unsigned)__builtin_ctzll(inv) : 64;
+            if (e == 64 && more) {
+                open = true;
+                start = pos + b;
+                break;
+            }
+            SEGMENT(pos + b, PL_MIN(pos + e, len));
+            uint64_t keep = e == 64 ? 0 : ~0ull << e;
+            m &= keep;
+            r &= keep;
+        }
+        /* A shorter run at the block's end may go on in the next block. */
+        if (!open && more && (m >> 63)) {
+            open = true;
+            start = pos + 64 - (unsigned)__builtin_clzll(~m);
+        }
+    }
+#undef SEGMENT
+    return 0;
+}
+
+struct seg_ctx {
+    const struct pl_dlp_db *db;
+    struct pl_dlp_scratch *s;
+    struct pl_dlp_result *res;
+    struct pl_str text;
+    size_t budget_len;
+};
+
+static int
+seg_decode(void *c, size_t a, size_t b)
+{
+    struct seg_ctx *x = c;
+    if (b - a == x->text.len)
+        return 0; /* the whole text: decoded already */
+    int r = maybe_flush(x->db, x->s, x->res, x->budget_len);
+    if (r < 0)
+        return r;
+    return decode_into_views(x->s, pl_str_from(x->text.p + a, b - a), 3, 10, true);
+}
+
+static inline bool
+is_hexdigit(char c)
+{
+    return (unsigned)(c - '0') < 10 || (unsigned)((c | 0x20) - 'a') < 6;
+}
+
+/* Does the text hold a percent escape or a '+' (what URL decoding changes)? */
+static bool
+url_decodable(struct pl_str n)
+{
+    if (memchr(n.p, '+', n.len))
+        return true;
+    for (const char *p = n.p, *end = n.p + n.len; (p = memchr(p, '%', (size_t)(end - p))); p++)
+        if (end - p >= 3 && is_hexdigit(p[1]) && is_hexdigit(p[2]))
+            return true;
+    return false;
+}
+
+#define DOT_REACH  256 /* bytes from an inner dot to the end of its window, each side */
+#define DOT_TOKENS 3   /* whitespace-separated neighbour tokens on each side */
+
+static inline bool
+is_wsp(unsigned char c)
+{
+    return tcls[c] & T_WS;
+}
+
+/* Append p[0, n) without its dots to *out ('\n' before every window but the first). */
+static int
+dotless_window(char **out, size_t *len, const unsigned char *p, size_t n)
+{
+    char *q = realloc(*out, *len + n + 1);
+    if (!q)
+        return -ENOMEM;
+    *out = q;
+    if (*len)
+        q[(*len)++] = '\n';
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != '.')
+            q[(*len)++] = (char)p[i];
+    return 0;
+}
+
+/*
+ * The dot-less view ("a.k.i.a" spelled with dots): removing dots only changes what a
+ * pattern sees around a dot with a non-space byte on each side. Each such dot gets a window:
+ * its whitespace-free token plus DOT_TOKENS tokens on each side (patterns such as
+ * "aws_secret_access_key = ..." span a few tokens), at most DOT_REACH bytes each way;
+ * overlapping windows merge and the union, dots removed, is one view (windows '\n'
+ * separated). Ordinary prose has few inner dots, so the view is small; the reference removes
+ * every dot of the whole text, which matches nothing more for patterns that fit a window.
+ */
+static int
+add_dotless(struct pl_dlp_scratch *s, struct pl_str n)
+{
+    const unsigned char *p = (const unsigned char *)n.p;
+    size_t len = n.len, out_len = 0, wa = 0, wb = 0;
+    bool have = false;
+    char *out = NULL;
+    int r = 0;
+    for (const unsigned char *d = p; (d = memchr(d, '.', len - (size_t)(d - p))); d++) {
+        size_t i = (size_t)(d - p);
+        if (i == 0 || i + 1 >= len || is_wsp(p[i - 1]) || is_wsp(p[i + 1]))
+            continue;
+        if (have && i < wb)
+            continue; /* inside the current window */
+        size_t lo = i > DOT_REACH ? i - DOT_REACH : 0, hi = PL_MIN(len, i + DOT_REACH);
+        size_t a = i, b = i;
+        for (int t = 0; t <= DOT_TOKENS && a > lo; t++) {
+            while (a > lo && is_wsp(p[a - 1]))
+                a--;
+            while (a > lo && !is_wsp(p[a - 1]))
+                a--;
+        }
+        for (int t = 0; t <= DOT_TOKENS && b < hi; t++) {
+            while (b < hi && is_wsp(p[b]))
+                b++;
+            while (b < hi && !is_wsp(p[b]))
+                b++;
+        }
+        if (have && a <= wb) {
+            wb = PL_MAX(wb, b);
+            continue;
+        }
+        if (have && (r = dotless_window(&out, &out_len, p + wa, wb - wa)) < 0)
+            goto done;
+        wa = a;
+        wb = b;
+        have = true;
+    }
+    if (have && (r = dotless_window(&out, &out_len, p + wa, wb - wa)) == 0)
+        r = pl_dlp_views_add(s, pl_str_from(out, out_len), PL_VIEW_DOTLESS, true, false);
+done:
+    free(out);
+    return r;
+}
+
+static int
+line_decode(struct pl_dlp_scratch *s, struct pl_str n)
+{
+    int r = 0;
+    for (size_t i = 0; r >= 0 && i < n.len;) {
+        const char *nl = memchr(n.p + i, '\n', n.len - i);
+        size_t e = nl ? (size_t)(nl - n.p) : n.len;
+        if (e - i >= 10 && e - i < n.len)
+            r = decode_into_views(s, pl_str_from(n.p + i, e - i), 3, 10, true);
+        i = e + 1;
+    }
+    return r;
+}
+
+/*
+ * Add the text-DLP views of one text (reference §3.2) to the current set: the normalised
+ * text (borrowed when normalisation changes nothing), the dot-less windows, recursive
+ * decodings (base64, hex, base32, percent; depth 3) of the whole text, of each line and of
+ * each segment that can be an encoding. Views too short to hold any pattern are dropped.
+ */
 static int
 add_text_views(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_str text,
-               struct pl_dlp_result *res, size_t budget_len)
+               bool normalized, struct pl_dlp_result *res, size_t budget_len)
 {
     int r = maybe_flush(db, s, res, budget_len);
     if (r < 0)
         return r;
     size_t before = s->n_vents;
-    r = pl_dlp_views_add(s, text, PL_VIEW_RAW, true, false);
+    r = pl_dlp_views_add(s, text, PL_VIEW_RAW, !normalized, true);
     if (r < 0 || s->n_vents == before)
         return r;
-    /* The normalised text; copied because later views may move vbuf. */
-    struct pl_str n0 = pl_dlp_views_get(s, s->n_vents - 1);
-    char *norm = malloc(n0.len + 1);
-    if (!norm)
-        return -ENOMEM;
-    memcpy(norm, n0.p, n0.len);
-    struct pl_str n = pl_str_from(norm, n0.len);
-    if (memchr(norm, '%', n.len) || memchr(norm, '+', n.len))
-        r = add_decoded(s, 3, n, 0, 1, 0, false);
-    if (r >= 0 && inner_dot(n)) {
-        char *dl = malloc(n.len);
-        if (!dl) {
-            r = -ENOMEM;
-        } else {
-            size_t k = 0;
-            for (size_t i = 0; i < n.len; i++)
-                if (norm[i] != '.')
-                    dl[k++] = norm[i];
-            r = pl_dlp_views_add(s, pl_str_from(dl, k), PL_VIEW_DOTLESS, true, false);
-            free(dl);
-        }
+    struct pl_str n = pl_dlp_views_get(s, s->n_vents - 1);
+    char *norm = NULL;
+    if (n.p != text.p) {
+        /* The normalised copy lives in vbuf, which later views may move. */
+        if (!(norm = malloc(n.len + 1)))
+            return -ENOMEM;
+        memcpy(norm, n.p, n.len);
+        n.p = norm;
     }
-    /* Recursive decodings of the whole text, then of each segment of 10 bytes or more. */
+    if (memchr(n.p, '.', n.len))
+        r = add_dotless(s, n);
     if (r >= 0)
         r = decode_into_views(s, n, 3, 10, true);
-    for (size_t i = 0; r >= 0 && i < n.len;) {
-        while (i < n.len && is_segment_sep(norm[i]))
-            i++;
-        size_t a = i;
-        while (i < n.len && !is_segment_sep(norm[i]))
-            i++;
-        if (i - a >= 10 && i - a < n.len) {
-            r = maybe_flush(db, s, res, budget_len);
-            if (r >= 0)
-                r = decode_into_views(s, pl_str_from(norm + a, i - a), 3, 10, true);
-        }
+    if (r >= 0 && memchr(n.p, '\n', n.len))
+        r = line_decode(s, n);
+    if (r >= 0) {
+        struct seg_ctx c = {db, s, res, n, budget_len};
+        r = for_each_segment(n, 10, seg_decode, &c);
     }
     free(norm);
     return r;
@@ -1795,37 +2059,143 @@ token_run(struct pl_str text, int need, bool lookup, size_t *ret_start, size_t *
 }
 
 /*
- * Necessary condition for a seed phrase: min_words consecutive tokens that are list words.
- * Prose breaks such runs at once (the, and, for... are not list words), so the full window and
- * checksum search rarely runs; the word lookups themselves only run on spans of enough
- * consecutive short letter-only tokens.
+ * Seed phrases: a phrase is min_words (at least 12) consecutive list words, so the checksum
+ * search only runs on maximal runs of list words that long. Those are found in three tiers:
+ * a bit-parallel pass over 64-byte blocks for spans with enough consecutive tokens that
+ * could be words (letter runs of 3 to 8, no digit or other non-separator byte in them), then
+ * runs of short letter-only tokens as BIP-39 splits them (no lookup), then list-word lookups
+ * inside those runs only. Prose breaks the first tier at once with "of", "to", longer words.
  */
 static bool
-maybe_phrase(struct pl_str text, int min_words)
+seed_in(const struct pl_dlp_db *db, struct pl_str text, size_t from, size_t to,
+        struct pl_dlp_result *res)
 {
-    int need = PL_MAX(min_words, 12);
-    size_t pos = 0;
-    while (pos < text.len) {
+    struct pl_bip39_opts o = {db->seed_min_words, db->seed_verify};
+    int need = PL_MAX(db->seed_min_words, 12);
+    size_t pos = from;
+    while (pos < to) {
         size_t a, b;
-        if (!token_run(pl_str_from(text.p + pos, text.len - pos), need, false, &a, &b))
+        if (!token_run(pl_str_from(text.p + pos, to - pos), need, false, &a, &b))
             return false;
-        if (token_run(pl_str_from(text.p + pos + a, b - a), need, true, NULL, NULL))
-            return true;
-        pos += b > 0 ? b : 1;
+        a += pos;
+        b += pos;
+        /* Maximal runs of list words inside [a, b) (every token there is 3-8 letters). */
+        int run = 0;
+        size_t run_a = a, run_b = a;
+        for (size_t i = a; i <= b; i++) {
+            size_t t = i;
+            while (i < b && !bip39_sep[(unsigned char)text.p[i]])
+                i++;
+            if (i > t) {
+                char low[8];
+                size_t wl = i - t;
+                for (size_t k = 0; k < wl && k < sizeof(low); k++)
+                    low[k] = (char)(text.p[t + k] | 0x20);
+                if (wl <= sizeof(low) && pl_bip39_word_index(pl_str_from(low, wl)) >= 0) {
+                    if (run++ == 0)
+                        run_a = t;
+                    run_b = i;
+                    if (i < b)
+                        continue;
+                }
+            } else if (i < b) {
+                continue;
+            }
+            size_t off, len;
+            if (run >= need &&
+                pl_bip39_find(pl_str_from(text.p + run_a, run_b - run_a), &o, &off, &len)) {
+                struct pl_dlp_target tg = {text, PL_VIEW_RAW};
+                add_finding(res, db->seed_pat, &tg, 0, (uint32_t)(run_a + off), (uint32_t)len);
+                return true;
+            }
+            run = 0;
+        }
+        pos = b > pos ? b : pos + 1;
     }
     return false;
+}
+
+/* Letters (bit i: p[i] is an ASCII letter) and bytes no word holds next to a letter without
+ * a separator (digits, bytes >= 0x80, '_' '/' '@'). */
+static inline void
+word_masks64(const unsigned char *p, uint64_t *ret_l, uint64_t *ret_o)
+{
+    uint64_t l = 0, o = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i a = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+        __m128i x = _mm_or_si128(in_range(v, '0', '9'), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+        x = _mm_or_si128(x, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                         _mm_cmpeq_epi8(v, _mm_set1_epi8('@'))));
+        unsigned sh = 16 * (unsigned)k;
+        l |= (uint64_t)(uint16_t)_mm_movemask_epi8(a) << sh;
+        o |= ((uint64_t)(uint16_t)_mm_movemask_epi8(x) | (uint64_t)(uint16_t)_mm_movemask_epi8(v))
+             << sh;
+    }
+    *ret_l = l;
+    *ret_o = o;
 }
 
 static void
 seed_check(const struct pl_dlp_db *db, struct pl_str text, struct pl_dlp_result *res)
 {
-    struct pl_bip39_opts o = {db->seed_min_words, db->seed_verify};
-    size_t off, len;
-    if (db->seed_enabled && maybe_phrase(text, db->seed_min_words) &&
-        pl_bip39_find(text, &o, &off, &len)) {
-        struct pl_dlp_target t = {text, PL_VIEW_RAW};
-        add_finding(res, db->seed_pat, &t, 0, (uint32_t)off, (uint32_t)len);
+    if (!db->seed_enabled || text.len == 0)
+        return;
+    size_t need = (size_t)PL_MAX(db->seed_min_words, 12);
+    const unsigned char *buf = (const unsigned char *)text.p;
+    size_t len = text.len, count = 0, from = 0;
+    unsigned char tail[64];
+    uint64_t l0, o0, l1 = 0, o1 = 0, prev = 0;
+    word_masks64(len >= 64 ? buf : (memset(tail, 0, 64), memcpy(tail, buf, len), tail), &l0, &o0);
+    for (size_t pos = 0; pos < len; pos += 64) {
+        /* The next block's masks: tokens are judged with 8 bytes of lookahead. */
+        l1 = o1 = 0;
+        if (pos + 64 < len) {
+            const unsigned char *q = buf + pos + 64;
+            if (len - pos - 64 < 64) {
+                memset(tail, 0, sizeof(tail));
+                memcpy(tail, q, len - pos - 64);
+                q = tail;
+            }
+            word_masks64(q, &l1, &o1);
+        }
+        uint64_t starts = l0 & ~((l0 << 1) | prev);
+        uint64_t all = l0;
+        for (unsigned j = 1; j <= 8; j++) {
+            uint64_t ahead = (l0 >> j) | (l1 << (64 - j));
+            if (j == 2) /* letters at i, i+1, i+2: not a 1- or 2-letter token */
+                all = (l0 & ((l0 >> 1) | (l1 << 63)) & ahead);
+            else if (j > 2)
+                all &= ahead;
+        }
+        uint64_t three = l0 & ((l0 >> 1) | (l1 << 63)) & ((l0 >> 2) | (l1 << 62));
+        uint64_t shortt = starts & ~three, longt = starts & all;
+        uint64_t good = starts & three & ~all;
+        uint64_t brk = o0 | shortt | longt;
+        while (brk) {
+            unsigned b = (unsigned)__builtin_ctzll(brk);
+            uint64_t below = b ? ~0ull >> (64 - b) : 0;
+            count += popcount64(good & below);
+            if (count >= need) {
+                /* The span ends with the token the breaker is in, as BIP-39 splits it. */
+                size_t end = pos + b;
+                while (end < len && !bip39_sep[buf[end]])
+                    end++;
+                if (seed_in(db, text, from, end, res))
+                    return;
+            }
+            count = 0;
+            from = pos + b;
+            good &= b == 63 ? 0 : ~0ull << (b + 1);
+            brk &= brk - 1;
+        }
+        count += popcount64(good);
+        prev = l0 >> 63;
+        l0 = l1;
+        o0 = o1;
     }
+    if (count >= need)
+        (void)seed_in(db, text, from, len, res);
 }
 
 static int
@@ -1880,48 +2250,72 @@ scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pl
     for (size_t i = 0; i < n; i++)
         total += texts[i].len + 1;
     pl_dlp_views_reset(s, total);
-    int r = 0;
-    /* A text shorter than the shortest match of any pattern cannot hold a finding alone (its
-     * decodings are shorter still); with several texts it is also in the joined text. */
-    for (size_t i = 0; i < n && r >= 0; i++)
-        if (n == 1 || texts[i].len >= db->min_width)
-            r = add_text_views(db, s, texts[i], res, total);
-    /* All texts sorted and joined: a secret split across fields (reference §7). */
-    if (r >= 0 && n > 1) {
-        struct pl_str *sorted = malloc(n * sizeof(*sorted));
-        char *joined = malloc(total);
-        if (!sorted || !joined) {
-            r = -ENOMEM;
-        } else {
-            memcpy(sorted, texts, n * sizeof(*sorted));
-            qsort(sorted, n, sizeof(*sorted), str_cmp);
-            size_t k = 0;
-            for (size_t i = 0; i < n; i++) {
-                if (i)
-                    joined[k++] = '\n';
-                if (sorted[i].len)
-                    memcpy(joined + k, sorted[i].p, sorted[i].len);
-                k += sorted[i].len;
-            }
-            r = add_text_views(db, s, pl_str_from(joined, k), res, total);
-            if (r >= 0)
-                r = pl_dlp_views_scan(db, s, PL_STR_NULL, res);
-            pl_dlp_views_reset(s, total);
-            if (r >= 0)
-                seed_check(db, pl_str_from(joined, k), res);
-        }
-        free(sorted);
-        free(joined);
-    } else if (r >= 0) {
-        r = pl_dlp_views_scan(db, s, PL_STR_NULL, res);
-    }
-    if (r < 0)
-        return r;
-    /* Seed phrases on the text as given (newlines separate words there); with several texts
-     * the joined text above already held each of them. */
-    if (n == 1)
+    s->min_view = db->min_width;
+    if (n == 1) {
+        int r = add_text_views(db, s, texts[0], false, res, total);
+        if (r >= 0)
+            r = pl_dlp_views_scan(db, s, PL_STR_NULL, res);
+        s->min_view = 0;
+        if (r < 0)
+            return r;
+        /* Seed phrases on the text as given (newlines separate words there). */
         seed_check(db, texts[0], res);
-    return 0;
+        return 0;
+    }
+    /*
+     * Several texts (the strings of a JSON body, header values): sorted and joined with '\n',
+     * so a secret split across fields is seen (reference §7). Every text is a line of the
+     * joined text, and its views are the joined text's views: the raw and dot-less views
+     * hold each line, and each line, like each segment, is decoded on its own.
+     */
+    struct pl_str *sorted = malloc(n * sizeof(*sorted));
+    size_t cap = total + 256, k = 0;
+    char *joined = malloc(cap);
+    int r = 0;
+    if (!sorted || !joined) {
+        r = -ENOMEM;
+        goto out;
+    }
+    memcpy(sorted, texts, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), str_cmp);
+    /* Each text normalised on its own: normalisation drops the '\n' between them. */
+    for (size_t i = 0; i < n && r >= 0; i++) {
+        if (i)
+            joined[k++] = '\n';
+        if (pl_norm_is_identity(sorted[i], PL_NORM_DLP)) {
+            if (sorted[i].len)
+                memcpy(joined + k, sorted[i].p, sorted[i].len);
+            k += sorted[i].len;
+            continue;
+        }
+        size_t need = k + pl_norm_bound(sorted[i].len) + total;
+        if (need > cap) {
+            char *q = realloc(joined, need);
+            if (!q) {
+                r = -ENOMEM;
+                break;
+            }
+            joined = q;
+            cap = need;
+        }
+        int m = pl_normalize(sorted[i], PL_NORM_DLP, joined + k, cap - k);
+        if (m < 0)
+            r = m;
+        else
+            k += (size_t)m;
+    }
+    if (r >= 0)
+        r = add_text_views(db, s, pl_str_from(joined, k), true, res, total);
+    if (r >= 0)
+        r = pl_dlp_views_scan(db, s, PL_STR_NULL, res);
+    pl_dlp_views_reset(s, total);
+    if (r >= 0)
+        seed_check(db, pl_str_from(joined, k), res);
+out:
+    s->min_view = 0;
+    free(sorted);
+    free(joined);
+    return r < 0 ? r : 0;
 }
 
 int
