@@ -398,3 +398,43 @@ Test(dlp, encodings_nested_deeper_than_we_follow_are_reported)
                                "pR4sU7vW9yA1bC3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA==\""),
                      "");
 }
+
+/*
+ * The block-wise prefilters (64 bytes at a time: seed-phrase spans, encoded segments, digit
+ * and alphanumeric regions) must not depend on where the interesting bytes fall relative to
+ * the blocks: slide each case across two block boundaries.
+ */
+static const char filler[] =
+    "Of the reports in the quarter, it is to be said that we met on time and it was fine by "
+    "all of us in the team; so it goes on and on for a while as it is to be in a report. ";
+
+static void
+slide(const char *mid, const char *after, const char *want)
+{
+    char buf[1024];
+    for (size_t k = 0; k < 140; k++) {
+        snprintf(buf, sizeof(buf), "%.*s %s%s", (int)k, filler, mid, after);
+        cr_assert_str_eq(scan_text(buf), want, "offset %zu: %s", k, buf);
+    }
+}
+
+Test(dlp, block_prefilters_do_not_depend_on_alignment)
+{
+    const char *phrase = "abandon abandon abandon abandon abandon abandon abandon abandon "
+                         "abandon abandon abandon about";
+    slide(phrase, " and so on", "BIP-39 Seed Phrase");
+    slide(phrase, ".", "BIP-39 Seed Phrase");
+    /* The last word glued to a digit is not a list word: one word short. */
+    slide("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+          "abandon about1",
+          " x", "");
+    /* "AKIAIOSFODNN7EXAMPLE" in base64 between spaces (the '=' pad is a separator). */
+    slide(" QUtJQUlPU0ZPRE5ON0VYQU1QTEU= ", "tail", "AWS Access ID");
+    slide(" QUtJQUlPU0ZPRE5ON0VYQU1QTEU", "", "AWS Access ID");
+    /* A card number, a spaced one, and an IBAN. */
+    slide(" 4111 1111 1111 1111 ", "end", "Credit Card Number");
+    slide(" 4111111111111111", "", "Credit Card Number");
+    slide(" GB82WEST12345698765432 ", "ok", "IBAN");
+    /* A dotted AWS key id is found in the dot-less view. */
+    slide(" A.K.I.A.I.O.S.F.O.D.N.N.7.E.X.A.M.P.L.E ", "done", "AWS Access ID");
+}
