@@ -2263,14 +2263,15 @@ scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pl
         return 0;
     }
     /*
-     * Several texts (the strings of a JSON body, header values): sorted and joined with '\n',
-     * so a secret split across fields is seen (reference §7). Every text is a line of the
-     * joined text, and its views are the joined text's views: the raw and dot-less views
-     * hold each line, and each line, like each segment, is decoded on its own.
+     * Several texts (the strings of a JSON body, header values), reference §7: each text on
+     * its own, then all of them sorted and concatenated. The first is one text here, the
+     * sorted texts joined with '\n' (a separator for every view: each line, like each
+     * segment, is decoded on its own, and patterns see each text's edges); the second is the
+     * same without the separators.
      */
     struct pl_str *sorted = malloc(n * sizeof(*sorted));
     size_t cap = total + 256, k = 0;
-    char *joined = malloc(cap);
+    char *joined = malloc(cap), *cat = NULL;
     int r = 0;
     if (!sorted || !joined) {
         r = -ENOMEM;
@@ -2306,6 +2307,17 @@ scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pl
     }
     if (r >= 0)
         r = add_text_views(db, s, pl_str_from(joined, k), true, res, total);
+    /* The same without the separators: what the reference scans (its normaliser deletes
+     * the '\n'), so a secret split over fields that sort next to each other is whole. */
+    if (r >= 0 && !(cat = malloc(k + 1)))
+        r = -ENOMEM;
+    if (r >= 0) {
+        size_t c = 0;
+        for (size_t i = 0; i < k; i++)
+            if (joined[i] != '\n')
+                cat[c++] = joined[i];
+        r = add_text_views(db, s, pl_str_from(cat, c), true, res, total);
+    }
     if (r >= 0)
         r = pl_dlp_views_scan(db, s, PL_STR_NULL, res);
     pl_dlp_views_reset(s, total);
@@ -2315,6 +2327,7 @@ out:
     s->min_view = 0;
     free(sorted);
     free(joined);
+    free(cat);
     return r < 0 ? r : 0;
 }
 

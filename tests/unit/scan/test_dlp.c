@@ -438,3 +438,29 @@ Test(dlp, block_prefilters_do_not_depend_on_alignment)
     /* A dotted AWS key id is found in the dot-less view. */
     slide(" A.K.I.A.I.O.S.F.O.D.N.N.7.E.X.A.M.P.L.E ", "done", "AWS Access ID");
 }
+
+Test(dlp, texts_are_scanned_alone_and_concatenated)
+{
+    struct pl_dlp_result res;
+    /* A key split over two fields that sort next to each other. */
+    struct pl_str split[] = {PL_STR("AKIAIOSF"), PL_STR("ODNN7EXAMPLE")};
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan_texts(db, sc, split, 2, &res), 0);
+    const struct pl_dlp_finding *f = pl_dlp_result_first_block(db, &res);
+    cr_assert_not_null(f);
+    cr_assert_str_eq(pl_dlp_db_name(db, f->pattern), "AWS Access ID");
+    /* A card number as its own field, next to a word that would glue onto it. */
+    struct pl_str card[] = {PL_STR("card"), PL_STR("4111111111111111")};
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan_texts(db, sc, card, 2, &res), 0);
+    f = pl_dlp_result_first_block(db, &res);
+    cr_assert_not_null(f);
+    cr_assert_str_eq(pl_dlp_db_name(db, f->pattern), "Credit Card Number");
+    /* A base64 key ending one field, followed by another field. */
+    struct pl_str b64[] = {PL_STR("key: QUtJQUlPU0ZPRE5ON0VYQU1QTEU"), PL_STR("zzz")};
+    memset(&res, 0, sizeof(res));
+    cr_assert_eq(pl_dlp_scan_texts(db, sc, b64, 2, &res), 0);
+    f = pl_dlp_result_first_block(db, &res);
+    cr_assert_not_null(f);
+    cr_assert_str_eq(pl_dlp_db_name(db, f->pattern), "AWS Access ID");
+}
