@@ -1880,9 +1880,13 @@ dotless_window(char **out, size_t *len, const unsigned char *p, size_t n)
     *out = q;
     if (*len)
         q[(*len)++] = '\n';
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != '.')
-            q[(*len)++] = (char)p[i];
+    for (size_t i = 0; i < n;) {
+        const unsigned char *d = memchr(p + i, '.', n - i);
+        size_t e = d ? (size_t)(d - p) : n;
+        memcpy(q + *len, p + i, e - i);
+        *len += e - i;
+        i = e + 1;
+    }
     return 0;
 }
 
@@ -2313,9 +2317,13 @@ scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pl
         r = -ENOMEM;
     if (r >= 0) {
         size_t c = 0;
-        for (size_t i = 0; i < k; i++)
-            if (joined[i] != '\n')
-                cat[c++] = joined[i];
+        for (size_t i = 0; i < k;) {
+            const char *nl = memchr(joined + i, '\n', k - i);
+            size_t e = nl ? (size_t)(nl - joined) : k;
+            memcpy(cat + c, joined + i, e - i);
+            c += e - i;
+            i = e + 1;
+        }
         r = add_text_views(db, s, pl_str_from(cat, c), true, res, total);
     }
     if (r >= 0)
