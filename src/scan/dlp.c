@@ -22,6 +22,7 @@
 #include "scan/domain.h"
 #include "scan/normalize.h"
 #include "scan/validate.h"
+#include "util/utf8.h"
 
 /* Backtracking bound per PCRE2 call; a hit that needs more blocks (fail closed). */
 #define MATCH_LIMIT 1000000u
@@ -1424,6 +1425,13 @@ pl_dlp_views_reset(struct pl_dlp_scratch *s, size_t input_len)
     s->vbuf_len = 0;
     s->n_vents = 0;
     s->vbudget = PL_DLP_VIEW_BUDGET(input_len);
+    s->min_view = 0;
+}
+
+void
+pl_dlp_views_set_min(struct pl_dlp_scratch *s, const struct pl_dlp_db *db)
+{
+    s->min_view = db ? db->min_width : 0;
 }
 
 size_t
@@ -1467,8 +1475,9 @@ static bool
 view_exists(const struct pl_dlp_scratch *s, struct pl_str text)
 {
     for (size_t i = s->n_vents; i-- > 0 && i + 8 >= s->n_vents;) {
-        struct pl_str v = pl_dlp_views_get(s, i);
-        if (v.len == text.len && memcmp(v.p, text.p, text.len) == 0)
+        const struct vent *v = &s->vents[i];
+        if (v->len == text.len &&
+            memcmp(v->borrowed ? v->borrowed : s->vbuf + v->off, text.p, text.len) == 0)
             return true;
     }
     return false;
@@ -1519,6 +1528,32 @@ pl_dlp_views_add(struct pl_dlp_scratch *s, struct pl_str text, enum pl_dlp_view 
 static int decode_into_views(struct pl_dlp_scratch *s, struct pl_str text, int depth,
                              size_t min_len, bool recurse_url);
 
+/*
+ * Length of the longest run of text in p[0, n): printable ASCII, tab, CR, LF and well-formed
+ * UTF-8 sequences. A decoding without a run as long as the shortest pattern match is binary
+ * (a hash, random bytes): no secret is spelled out in it.
+ */
+static size_t
+text_run(const unsigned char *p, size_t n)
+{
+    size_t best = 0, run = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            bool ok = (c >= 0x20 && c < 0x7F) || c == '\t' || c == '\n' || c == '\r';
+            run = ok ? run + 1 : 0;
+            i++;
+        } else {
+            uint32_t cp;
+            size_t k = pl_utf8_decode(p + i, n - i, &cp);
+            run = k ? run + 1 : 0;
+            i += k ? k : 1;
+        }
+        best = PL_MAX(best, run);
+    }
+    return best;
+}
+
 static int
 add_decoded(struct pl_dlp_scratch *s, int kind, struct pl_str text, unsigned flags, int depth,
             size_t min_len, bool recurse_url)
@@ -1555,6 +1590,8 @@ add_decoded(struct pl_dlp_scratch *s, int kind, struct pl_str text, unsigned fla
     }
     if (n <= 0)
         return 0; /* not this encoding */
+    if (s->min_view && text_run((const unsigned char *)out, (size_t)n) < s->min_view)
+        return 0; /* binary: no run of text long enough for any pattern */
     /* Keep the raw decoding in vbuf, then add its normalised form as the view. */
     s->vbuf_len += (size_t)n;
     size_t before = s->n_vents;
@@ -1706,6 +1743,7 @@ maybe_flush(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, struct pl_dlp_
         return 0;
     int r = pl_dlp_views_scan(db, s, PL_STR_NULL, res);
     pl_dlp_views_reset(s, input_len);
+    pl_dlp_views_set_min(s, db);
     return r;
 }
 
@@ -2254,7 +2292,7 @@ scan_texts(const struct pl_dlp_db *db, struct pl_dlp_scratch *s, const struct pl
     for (size_t i = 0; i < n; i++)
         total += texts[i].len + 1;
     pl_dlp_views_reset(s, total);
-    s->min_view = db->min_width;
+    pl_dlp_views_set_min(s, db);
     if (n == 1) {
         int r = add_text_views(db, s, texts[0], false, res, total);
         if (r >= 0)

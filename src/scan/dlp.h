@@ -198,6 +198,12 @@ int pl_dlp_scan(const struct pl_dlp_db *db, struct pl_dlp_scratch *s,
 /* Start a new view set for an input of input_len bytes. */
 void pl_dlp_views_reset(struct pl_dlp_scratch *s, size_t input_len);
 /*
+ * Until the next reset, drop decodings (pl_dlp_views_add_decodings) shorter than the
+ * shortest match any pattern of db can have, and do not decode them further: no finding can
+ * come from them. NULL keeps every decoding.
+ */
+void pl_dlp_views_set_min(struct pl_dlp_scratch *s, const struct pl_dlp_db *db);
+/*
  * Add text as a view. With normalize, the DLP normalisation is applied first (a copy is made
  * only when it changes something). borrow: text outlives the scan and may be referenced
  * rather than copied. Empty texts are skipped. Returns 0, -E2BIG or -ENOMEM.

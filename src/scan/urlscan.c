@@ -500,6 +500,7 @@ dlp_stage(const struct pl_urlscan_cfg *cfg, struct pl_dlp_scratch *s,
         return r;
 
     pl_dlp_views_reset(s, u->raw.len * 4);
+    pl_dlp_views_set_min(s, cfg->dlp);
     if ((r = pl_dlp_views_add(s, u->raw, PL_VIEW_RAW, true, true)) < 0 ||
         (r = pl_dlp_views_add(s, wstr(w, path_off, path_len), PL_VIEW_PATH, true, true)) < 0 ||
         (r = pl_dlp_views_add(s, wstr(w, q_off, q_len), PL_VIEW_QUERY, true, true)) < 0)
