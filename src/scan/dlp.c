@@ -985,6 +985,17 @@ in_range(__m128i v, char lo, char hi)
     return _mm_cmpeq_epi8(_mm_max_epu8(d, span), span);
 }
 
+/* The 64 bytes of buf at pos, zero padded past len (zero is in no byte class used here). */
+static inline const unsigned char *
+block_at(const unsigned char *buf, size_t len, size_t pos, unsigned char tail[64])
+{
+    if (len - pos >= 64)
+        return buf + pos;
+    memset(tail, 0, 64);
+    memcpy(tail, buf + pos, len - pos);
+    return tail;
+}
+
 /* The byte classes of one 64-byte block, bit i for p[i]. */
 struct masks {
     uint64_t digit; /* [0-9] */
@@ -1222,14 +1233,7 @@ find_regions(struct pl_dlp_scratch *s, const unsigned char *buf, size_t len, uns
     struct runs d = {0, 0, 0, false}, a = {0, 0, 0, false};
     unsigned char last[64];
     for (size_t pos = 0; pos < len; pos += 64) {
-        const unsigned char *p = buf + pos;
-        if (len - pos < 64) {
-            /* The tail, zero padded (zero is in no class). */
-            memset(last, 0, sizeof(last));
-            memcpy(last, p, len - pos);
-            p = last;
-        }
-        struct masks m = class_masks64(p);
+        struct masks m = class_masks64(block_at(buf, len, pos, last));
         int r = 0;
         if ((kinds & FAST_DIGITS) && (m.digit || d.carry))
             r = block_kind(s, buf, len, FAST_DIGITS, &d, pos, m.dsep, m.digit);
@@ -1818,13 +1822,7 @@ for_each_segment(struct pl_str text, size_t min, int (*fn)(void *ctx, size_t a, 
         }                                                                   \
     } while (0)
     for (size_t pos = 0; pos < len; pos += 64) {
-        const unsigned char *p = buf + pos;
-        if (len - pos < 64) {
-            memset(last, 0, sizeof(last));
-            memcpy(last, p, len - pos);
-            p = last;
-        }
-        uint64_t m = enc_mask64(p);
+        uint64_t m = enc_mask64(block_at(buf, len, pos, last));
         bool more = pos + 64 < len;
         if (open) {
             /* The run open from the previous block continues with this block's lead. */
@@ -2188,19 +2186,12 @@ seed_check(const struct pl_dlp_db *db, struct pl_str text, struct pl_dlp_result 
     size_t len = text.len, count = 0, from = 0;
     unsigned char tail[64];
     uint64_t l0, o0, l1 = 0, o1 = 0, prev = 0;
-    word_masks64(len >= 64 ? buf : (memset(tail, 0, 64), memcpy(tail, buf, len), tail), &l0, &o0);
+    word_masks64(block_at(buf, len, 0, tail), &l0, &o0);
     for (size_t pos = 0; pos < len; pos += 64) {
         /* The next block's masks: tokens are judged with 8 bytes of lookahead. */
         l1 = o1 = 0;
-        if (pos + 64 < len) {
-            const unsigned char *q = buf + pos + 64;
-            if (len - pos - 64 < 64) {
-                memset(tail, 0, sizeof(tail));
-                memcpy(tail, q, len - pos - 64);
-                q = tail;
-            }
-            word_masks64(q, &l1, &o1);
-        }
+        if (pos + 64 < len)
+            word_masks64(block_at(buf, len, pos + 64, tail), &l1, &o1);
         uint64_t starts = l0 & ~((l0 << 1) | prev);
         uint64_t all = l0;
         for (unsigned j = 1; j <= 8; j++) {
