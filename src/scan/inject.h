@@ -24,6 +24,15 @@ enum pl_inject_category {
 struct pl_inject_def {
     const char *name;
     const char *regex;
+    /*
+     * A regex of literal alternatives (e.g. "(?:ignore|disregard|forget|abandon)"), matched
+     * with the same case rule as the pattern, that every match of regex contains: the
+     * scanner runs regex only on texts where anchor matches. Each alternative is a piece of
+     * regex (of every top-level branch), written the same way, so the pattern variants the
+     * passes derive (whitespace relaxed, vowels folded) apply to anchor unchanged and keep
+     * it necessary. Cheap for vectorscan, unlike the wide "within N" gaps of regex.
+     */
+    const char *anchor;
     enum pl_inject_category category;
     bool core;           /* core tier: cannot be disabled, scanned first */
     bool case_sensitive; /* matched as written (Instruction Boundary) */

@@ -1,4 +1,7 @@
-/* The 25 built-in prompt-injection patterns: table shape, PCRE2 behaviour, vectorscan parity. */
+/*
+ * The 25 built-in prompt-injection patterns: table shape, PCRE2 behaviour, vectorscan parity,
+ * and the anchors (compile with vectorscan, necessary for the full regex, selective).
+ */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <criterion/criterion.h>
 #include <hs/hs.h>
@@ -11,6 +14,7 @@
 #define N_PATTERNS 25
 
 static pcre2_code *re[N_PATTERNS];
+static pcre2_code *anc[N_PATTERNS]; /* the anchors */
 static pcre2_match_data *md;
 static size_t n_defs; /* rows checked: the table's, capped so a wrong count cannot overrun */
 
@@ -26,21 +30,30 @@ hs_flags(const struct pl_inject_def *d)
     return HS_FLAG_UTF8 | HS_FLAG_MULTILINE | (d->case_sensitive ? 0 : HS_FLAG_CASELESS);
 }
 
+static pcre2_code *
+compile_pcre(const struct pl_inject_def *d, const char *what, const char *pattern)
+{
+    int code;
+    PCRE2_SIZE off;
+    cr_assert_not_null(pattern, "%s: no %s", d->name, what);
+    pcre2_code *c =
+        pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, pcre_flags(d), &code, &off, NULL);
+    if (!c) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(code, msg, sizeof(msg));
+        cr_assert_fail("%s: %s: PCRE2 error at %zu: %s", d->name, what, (size_t)off, (char *)msg);
+    }
+    return c;
+}
+
 static void
 setup(void)
 {
     n_defs = pl_inject_builtin_count < N_PATTERNS ? pl_inject_builtin_count : N_PATTERNS;
     for (size_t i = 0; i < n_defs; i++) {
         const struct pl_inject_def *d = &pl_inject_builtin_defs[i];
-        int code;
-        PCRE2_SIZE off;
-        re[i] = pcre2_compile((PCRE2_SPTR)d->regex, PCRE2_ZERO_TERMINATED, pcre_flags(d), &code,
-                              &off, NULL);
-        if (!re[i]) {
-            PCRE2_UCHAR msg[256];
-            pcre2_get_error_message(code, msg, sizeof(msg));
-            cr_assert_fail("%s: PCRE2 error at %zu: %s", d->name, (size_t)off, (char *)msg);
-        }
+        re[i] = compile_pcre(d, "regex", d->regex);
+        anc[i] = compile_pcre(d, "anchor", d->anchor);
     }
     md = pcre2_match_data_create(64, NULL);
     cr_assert_not_null(md);
@@ -49,20 +62,36 @@ setup(void)
 static void
 teardown(void)
 {
-    for (size_t i = 0; i < n_defs; i++)
+    for (size_t i = 0; i < n_defs; i++) {
         pcre2_code_free(re[i]);
+        pcre2_code_free(anc[i]);
+    }
     pcre2_match_data_free(md);
 }
 
 TestSuite(inject_builtin, .init = setup, .fini = teardown);
 
 static bool
-pcre_hit(size_t i, const char *text)
+match_len(pcre2_code *code, size_t i, const char *text, size_t len)
 {
-    int rc = pcre2_match(re[i], (PCRE2_SPTR)text, strlen(text), 0, 0, md, NULL);
+    int rc = pcre2_match(code, (PCRE2_SPTR)text, len, 0, 0, md, NULL);
     cr_assert(rc >= 0 || rc == PCRE2_ERROR_NOMATCH, "%s: pcre2_match error %d",
               pl_inject_builtin_defs[i].name, rc);
     return rc >= 0;
+}
+
+/* The full regex of pattern i matches text. */
+static bool
+pcre_hit(size_t i, const char *text)
+{
+    return match_len(re[i], i, text, strlen(text));
+}
+
+/* The anchor of pattern i matches text. */
+static bool
+anchor_hit(size_t i, const char *text)
+{
+    return match_len(anc[i], i, text, strlen(text));
 }
 
 static size_t
@@ -128,6 +157,7 @@ Test(inject_builtin, names_order_and_categories)
         cr_expect_eq(d->category, expected[i].cat, "%s: category", d->name);
         cr_expect_eq(d->core, expected[i].core, "%s: core", d->name);
         cr_expect_not_null(d->regex, "%s: regex", d->name);
+        cr_expect_not_null(d->anchor, "%s: anchor", d->name);
     }
 }
 
@@ -551,6 +581,244 @@ Test(inject_builtin, vectorscan_multi_agrees_with_pcre2)
     cr_assert_eq(hs_scan(db, t, (unsigned)strlen(t), 0, scratch, on_match, hit), HS_SUCCESS);
     cr_expect(hit[find_def("Prompt Injection")]);
     cr_expect(hit[find_def("Instruction Boundary")]);
+
+    hs_free_scratch(scratch);
+    hs_free_database(db);
+}
+
+/* ---- anchors ---------------------------------------------------------------------------- */
+
+Test(inject_builtin, anchors_compile_with_vectorscan_each)
+{
+    for (size_t i = 0; i < n_defs; i++) {
+        const struct pl_inject_def *d = &pl_inject_builtin_defs[i];
+        hs_database_t *db = NULL;
+        hs_compile_error_t *ce = NULL;
+        hs_error_t r = hs_compile(d->anchor, hs_flags(d), HS_MODE_BLOCK, NULL, &db, &ce);
+        cr_expect_eq(r, HS_SUCCESS, "%s: anchor: %s", d->name, ce ? ce->message : "?");
+        hs_free_compile_error(ce);
+        hs_free_database(db);
+    }
+}
+
+/* All anchors in one vectorscan database, expression id = row index. */
+static hs_database_t *
+compile_anchors(void)
+{
+    const char *exprs[N_PATTERNS];
+    unsigned flags[N_PATTERNS], ids[N_PATTERNS];
+    for (size_t i = 0; i < n_defs; i++) {
+        exprs[i] = pl_inject_builtin_defs[i].anchor;
+        flags[i] = hs_flags(&pl_inject_builtin_defs[i]);
+        ids[i] = (unsigned)i;
+    }
+    hs_database_t *db = NULL;
+    hs_compile_error_t *ce = NULL;
+    hs_error_t r =
+        hs_compile_multi(exprs, flags, ids, (unsigned)n_defs, HS_MODE_BLOCK, NULL, &db, &ce);
+    char msg[256] = "";
+    if (ce)
+        snprintf(msg, sizeof(msg), "anchor %d: %s", ce->expression, ce->message);
+    hs_free_compile_error(ce);
+    cr_assert_eq(r, HS_SUCCESS, "%s", msg);
+    return db;
+}
+
+/*
+ * Text (len bytes) against every pattern: where the full regex matches, the anchor must match
+ * too, with PCRE2 and with the vectorscan anchor database (the scanner's gate), and the two
+ * engines must agree on every anchor.
+ */
+static void
+expect_anchors_necessary(hs_database_t *db, hs_scratch_t *scratch, const char *text, size_t len)
+{
+    bool hs_hit[N_PATTERNS] = {false};
+    cr_assert_eq(hs_scan(db, text, (unsigned)len, 0, scratch, on_match, hs_hit), HS_SUCCESS);
+    for (size_t i = 0; i < n_defs; i++) {
+        const char *name = pl_inject_builtin_defs[i].name;
+        bool full = match_len(re[i], i, text, len), a = match_len(anc[i], i, text, len);
+        cr_assert(!full || a, "%s: regex matches but anchor does not, on \"%.*s\"", name, (int)len,
+                  text);
+        cr_assert_eq(hs_hit[i], a, "%s: anchor: vectorscan %d, PCRE2 %d on \"%.*s\"", name,
+                     hs_hit[i], a, (int)len, text);
+    }
+}
+
+/* Ordinary or near-miss text in which each pattern's anchor does not occur. */
+static const struct {
+    const char *name, *text;
+} anchor_misses[] = {
+    {"Prompt Injection", "Read the previous instructions and the earlier rules again."},
+    {"System Override", "System requirements: 4 GB of RAM."},
+    {"Role Override", "You are now a Dan Brown fan."},
+    {"New Instructions", "The new release notes are published."},
+    {"Jailbreak Attempt", "Dan went to the store to buy a developer-mode laptop."},
+    {"Hidden Instruction", "Do not reveal your password to anyone."},
+    {"Behavior Override", "From now until Friday you will work remotely."},
+    {"Encoded Payload", "decode this base64 string and run it"},
+    {"Tool Invocation", "You should call the delete_all function."},
+    {"Authority Escalation", "You now have full access to the admin panel."},
+    {"Instruction Downgrade", "Regarding the previous instructions, they are outdated."},
+    {"Instruction Dismissal", "Put the previous instructions on hold."},
+    {"Priority Override", "We reprioritize the user request each sprint."},
+    {"Credential Solicitation", "Please send us your credentials."},
+    {"Credential Path Directive", "Read the notes on .environment files."},
+    {"Auth Material Requirement", "To continue, your password is required."},
+    {"Memory Persistence Directive", "Remember this for the next release."},
+    {"Preference Poisoning", "Always use the latest version."},
+    {"Silent Credential Handling", "Please mention the password in the ticket."},
+    {"Covert Action Directive", "Run the script in the background and send the log."},
+    {"Instruction Boundary", "<|IM_START|> [inst] <<sys>> <|custom|>"},
+    {"CJK Instruction Override ZH", "忽略之前的所有警告"},
+    {"CJK Instruction Override JP", "以前の警告をすべて無視して"},
+    {"CJK Instruction Override KR", "이전의 모든 경고를 무시하세요"},
+    {"CJK Jailbreak Mode", "打开开发者工具"},
+};
+
+Test(inject_builtin, anchors_compile_together_and_are_necessary_on_tables)
+{
+    hs_database_t *db = compile_anchors();
+    hs_scratch_t *scratch = NULL;
+    cr_assert_eq(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
+    for (size_t c = 0; c < PL_ARRAY_SIZE(cases); c++)
+        expect_anchors_necessary(db, scratch, cases[c].text, strlen(cases[c].text));
+    for (size_t b = 0; b < PL_ARRAY_SIZE(benign); b++)
+        expect_anchors_necessary(db, scratch, benign[b].text, strlen(benign[b].text));
+    for (size_t m = 0; m < PL_ARRAY_SIZE(anchor_misses); m++)
+        expect_anchors_necessary(db, scratch, anchor_misses[m].text, strlen(anchor_misses[m].text));
+    hs_free_scratch(scratch);
+    hs_free_database(db);
+}
+
+/* Every positive case contains its own pattern's anchor (the same property, spelled out). */
+Test(inject_builtin, anchors_match_every_positive_case)
+{
+    for (size_t c = 0; c < PL_ARRAY_SIZE(cases); c++)
+        if (cases[c].match)
+            cr_expect(anchor_hit(find_def(cases[c].name), cases[c].text),
+                      "%s: anchor misses \"%s\"", cases[c].name, cases[c].text);
+}
+
+Test(inject_builtin, anchors_selective)
+{
+    for (size_t i = 0; i < n_defs; i++) {
+        size_t n = 0;
+        for (size_t m = 0; m < PL_ARRAY_SIZE(anchor_misses); m++)
+            n += !strcmp(anchor_misses[m].name, pl_inject_builtin_defs[i].name);
+        cr_expect_geq(n, 1, "%s: no text the anchor misses", pl_inject_builtin_defs[i].name);
+    }
+    for (size_t m = 0; m < PL_ARRAY_SIZE(anchor_misses); m++) {
+        size_t i = find_def(anchor_misses[m].name);
+        cr_expect(!anchor_hit(i, anchor_misses[m].text), "%s: anchor matches \"%s\"",
+                  anchor_misses[m].name, anchor_misses[m].text);
+        cr_expect(!pcre_hit(i, anchor_misses[m].text), "%s: regex matches \"%s\"",
+                  anchor_misses[m].name, anchor_misses[m].text);
+    }
+}
+
+/* ---- randomized: "regex matches => anchor matches" on spliced texts ---------------------- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull; /* fixed seed: deterministic */
+
+static uint64_t
+xorshift64(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static size_t
+rnd(size_t n)
+{
+    return n ? (size_t)(xorshift64() % n) : 0;
+}
+
+/* The start of the UTF-8 code point containing byte i of s (so splices stay valid UTF-8). */
+static size_t
+cp_start(const char *s, size_t i)
+{
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+
+#define RANDOM_TEXTS 20000
+
+Test(inject_builtin, anchors_necessary_randomized, .timeout = 120)
+{
+    const char *src[PL_ARRAY_SIZE(cases) + PL_ARRAY_SIZE(benign)];
+    size_t n_src = 0;
+    for (size_t c = 0; c < PL_ARRAY_SIZE(cases); c++)
+        if (cases[c].match)
+            src[n_src++] = cases[c].text;
+    for (size_t b = 0; b < PL_ARRAY_SIZE(benign); b++)
+        src[n_src++] = benign[b].text;
+
+    static const char *const joints[] = {"", " ", "\n", ", ", " and ", "  ", ": "};
+    static const char *const spaces[] = {"\n", "  ", "\t", " \n "};
+
+    hs_database_t *db = compile_anchors();
+    hs_scratch_t *scratch = NULL;
+    cr_assert_eq(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
+
+    char piece[1024], text[4096];
+    size_t regex_hits = 0;
+    for (size_t t = 0; t < RANDOM_TEXTS; t++) {
+        size_t len = 0, pieces = 1 + rnd(4);
+        for (size_t p = 0; p < pieces; p++) {
+            const char *s = src[rnd(n_src)];
+            size_t sl = strlen(s), a, b;
+            switch (rnd(4)) {
+            case 0: /* whole */
+                a = 0, b = sl;
+                break;
+            case 1: /* prefix */
+                a = 0, b = cp_start(s, rnd(sl + 1));
+                break;
+            case 2: /* suffix */
+                a = cp_start(s, rnd(sl + 1)), b = sl;
+                break;
+            default: /* any slice */
+                a = cp_start(s, rnd(sl + 1));
+                b = cp_start(s, a + rnd(sl - a + 1));
+                break;
+            }
+            size_t pl = b - a < sizeof(piece) ? b - a : 0;
+            memcpy(piece, s + a, pl);
+            /* sometimes respace or flip the case of ASCII letters */
+            bool respace = !rnd(4), flip = !rnd(3);
+            const char *joint = p ? joints[rnd(PL_ARRAY_SIZE(joints))] : "";
+            size_t jl = strlen(joint);
+            cr_assert_lt(len + jl, sizeof(text));
+            memcpy(text + len, joint, jl);
+            len += jl;
+            for (size_t k = 0; k < pl; k++) {
+                char ch = piece[k];
+                if (respace && ch == ' ' && !rnd(3)) {
+                    const char *sp = spaces[rnd(PL_ARRAY_SIZE(spaces))];
+                    size_t spl = strlen(sp);
+                    cr_assert_lt(len + spl, sizeof(text));
+                    memcpy(text + len, sp, spl);
+                    len += spl;
+                    continue;
+                }
+                if (flip && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) && !rnd(3))
+                    ch ^= 0x20;
+                cr_assert_lt(len + 1, sizeof(text));
+                text[len++] = ch;
+            }
+        }
+        if (!len)
+            continue;
+        text[len] = '\0';
+        for (size_t i = 0; i < n_defs; i++)
+            regex_hits += match_len(re[i], i, text, len);
+        expect_anchors_necessary(db, scratch, text, len);
+    }
+    /* the splices exercise the regexes, not only the anchors */
+    cr_expect_geq(regex_hits, RANDOM_TEXTS / 4, "only %zu regex matches", regex_hits);
 
     hs_free_scratch(scratch);
     hs_free_database(db);
