@@ -549,12 +549,14 @@ expect_parity(hs_database_t *db, hs_scratch_t *scratch, const char *text)
     }
 }
 
-Test(inject_builtin, vectorscan_multi_agrees_with_pcre2)
+/* The regexes (anchors false) or the anchors of every row in one database, id = row. */
+static hs_database_t *
+compile_all(bool anchors)
 {
     const char *exprs[N_PATTERNS];
     unsigned flags[N_PATTERNS], ids[N_PATTERNS];
     for (size_t i = 0; i < n_defs; i++) {
-        exprs[i] = pl_inject_builtin_defs[i].regex;
+        exprs[i] = anchors ? pl_inject_builtin_defs[i].anchor : pl_inject_builtin_defs[i].regex;
         flags[i] = hs_flags(&pl_inject_builtin_defs[i]);
         ids[i] = (unsigned)i;
     }
@@ -564,9 +566,16 @@ Test(inject_builtin, vectorscan_multi_agrees_with_pcre2)
         hs_compile_multi(exprs, flags, ids, (unsigned)n_defs, HS_MODE_BLOCK, NULL, &db, &ce);
     char msg[256] = "";
     if (ce)
-        snprintf(msg, sizeof(msg), "expression %d: %s", ce->expression, ce->message);
+        snprintf(msg, sizeof(msg), "%s %d: %s", anchors ? "anchor" : "expression", ce->expression,
+                 ce->message);
     hs_free_compile_error(ce);
     cr_assert_eq(r, HS_SUCCESS, "%s", msg);
+    return db;
+}
+
+Test(inject_builtin, vectorscan_multi_agrees_with_pcre2)
+{
+    hs_database_t *db = compile_all(false);
     hs_scratch_t *scratch = NULL;
     cr_assert_eq(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
 
@@ -599,29 +608,6 @@ Test(inject_builtin, anchors_compile_with_vectorscan_each)
         hs_free_compile_error(ce);
         hs_free_database(db);
     }
-}
-
-/* All anchors in one vectorscan database, expression id = row index. */
-static hs_database_t *
-compile_anchors(void)
-{
-    const char *exprs[N_PATTERNS];
-    unsigned flags[N_PATTERNS], ids[N_PATTERNS];
-    for (size_t i = 0; i < n_defs; i++) {
-        exprs[i] = pl_inject_builtin_defs[i].anchor;
-        flags[i] = hs_flags(&pl_inject_builtin_defs[i]);
-        ids[i] = (unsigned)i;
-    }
-    hs_database_t *db = NULL;
-    hs_compile_error_t *ce = NULL;
-    hs_error_t r =
-        hs_compile_multi(exprs, flags, ids, (unsigned)n_defs, HS_MODE_BLOCK, NULL, &db, &ce);
-    char msg[256] = "";
-    if (ce)
-        snprintf(msg, sizeof(msg), "anchor %d: %s", ce->expression, ce->message);
-    hs_free_compile_error(ce);
-    cr_assert_eq(r, HS_SUCCESS, "%s", msg);
-    return db;
 }
 
 /*
@@ -677,7 +663,7 @@ static const struct {
 
 Test(inject_builtin, anchors_compile_together_and_are_necessary_on_tables)
 {
-    hs_database_t *db = compile_anchors();
+    hs_database_t *db = compile_all(true);
     hs_scratch_t *scratch = NULL;
     cr_assert_eq(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
     for (size_t c = 0; c < PL_ARRAY_SIZE(cases); c++)
@@ -759,7 +745,7 @@ Test(inject_builtin, anchors_necessary_randomized, .timeout = 120)
     static const char *const joints[] = {"", " ", "\n", ", ", " and ", "  ", ": "};
     static const char *const spaces[] = {"\n", "  ", "\t", " \n "};
 
-    hs_database_t *db = compile_anchors();
+    hs_database_t *db = compile_all(true);
     hs_scratch_t *scratch = NULL;
     cr_assert_eq(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
 
