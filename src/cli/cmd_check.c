@@ -17,6 +17,8 @@
 #include "policy/dlp_policy.h"
 #include "proxy/policy_check.h"
 #include "scan/dlp.h"
+#include "scan/html.h"
+#include "scan/inject.h"
 #include "scan/urlscan.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -25,12 +27,16 @@
 #define CHECK_MAX_TEXT (64u << 20)
 
 static const char check_usage[] =
-    "Usage: pipelock check [-c file] [--url URL | --text TEXT | --file PATH|-] [--json]\n"
+    "Usage: pipelock check [-c file] [--url URL | --text TEXT | --file PATH|- |\n"
+    "                       --response PATH|-] [--json]\n"
     "\n"
     "Validate a configuration file with the same loader `run` uses and print a summary.\n"
     "With --url, run the URL through the whole URL pipeline (scheme, CRLF, traversal,\n"
     "allowlist, blocklist, SSRF, DLP in every encoding, entropy, DNS + SSRF, length).\n"
     "With --text or --file, scan the text with the request-body DLP engine.\n"
+    "With --response, scan content as if it came back to the agent: prompt injection in\n"
+    "every pass (normalised, spaced, leetspeak, no spaces, vowels, base64/hex), and for an\n"
+    "HTML document also its title, visible text and hidden text.\n"
     "Exit 0 when valid/allowed/clean, 1 when invalid/blocked/findings, 2 on a usage error.\n"
     "\n"
     "Flags:\n"
@@ -38,13 +44,14 @@ static const char check_usage[] =
     "  --url URL           scan one URL\n"
     "  --text TEXT         scan TEXT with text DLP\n"
     "  --file PATH         scan a file's contents (- for standard input)\n"
+    "  --response PATH     scan a file (- for standard input) for prompt injection\n"
     "  --json              print the verdict as one JSON object\n"
     "  --no-dns            skip the DNS lookup and the SSRF check on resolved addresses\n"
     "  --resolver ip:port  DNS resolver for --url (repeatable; default: the config's dns:\n"
     "                      section, else /etc/resolv.conf)\n";
 
 struct check_opts {
-    const char *url, *text, *file, *batch;
+    const char *url, *text, *file, *batch, *response;
     bool json, no_dns;
     char *resolvers[8];
     size_t n_resolvers;
@@ -330,6 +337,110 @@ check_text_len(struct pl_policy *pol, const struct check_opts *o, const char *in
     return blocked ? PL_EXIT_FAIL : PL_EXIT_OK;
 }
 
+/* Does the content look like an HTML document (after leading whitespace and a BOM)? */
+static bool
+looks_like_html(const char *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+        i = 3;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    static const char *const heads[] = {"<!doctype html", "<html", "<head", "<body", "<!--"};
+    for (size_t k = 0; k < PL_ARRAY_SIZE(heads); k++) {
+        size_t l = strlen(heads[k]);
+        if (n - i >= l && !strncasecmp(p + i, heads[k], l))
+            return true;
+    }
+    return false;
+}
+
+struct resp_part {
+    const char *name;
+    struct pl_str text;
+};
+
+/*
+ * --response PATH: the response scanner over the content, and for HTML over its title,
+ * visible and hidden text too. Prints every part's findings; exit 1 when any part has one.
+ */
+static int
+check_response(struct pl_policy *pol, const struct check_opts *o)
+{
+    struct check_opts in = *o;
+    in.file = o->response;
+    char *text = NULL;
+    size_t len = 0;
+    if (read_input(&in, &text, &len) < 0)
+        return PL_EXIT_USAGE;
+    struct pl_html_text h = {0};
+    struct resp_part parts[4] = {{"content", pl_str_from(text, len)}};
+    size_t np = 1;
+    int hr = 0;
+    if (looks_like_html(text, len)) {
+        hr = pl_html_to_text(pl_str_from(text, len), len + 1, &h);
+        if (hr == 0) {
+            parts[np++] = (struct resp_part){"title", pl_str_from(h.title, h.title_len)};
+            parts[np++] = (struct resp_part){"visible", pl_str_from(h.visible, h.visible_len)};
+            parts[np++] = (struct resp_part){"hidden", pl_str_from(h.hidden, h.hidden_len)};
+        }
+    }
+    struct pl_inject_scratch *s = pl_inject_scratch_new();
+    struct pl_json j;
+    struct pl_buf buf;
+    bool found = false, failed = !s;
+    pl_buf_init(&buf, 1u << 20);
+    pl_json_init(&j, &buf);
+    pl_json_obj_begin(&j);
+    pl_json_arr_begin(&j, "findings");
+    for (size_t i = 0; i < np && s; i++) {
+        struct pl_inject_result res;
+        int r = pl_inject_scan(pol->inject, s, parts[i].text, &res);
+        if (r < 0) {
+            failed = true;
+            if (!o->json)
+                printf("  %-8s scan failed (%s): fail closed\n", parts[i].name, strerror(-r));
+            continue;
+        }
+        for (size_t k = 0; k < res.n; k++) {
+            const struct pl_inject_match *m = &res.m[k];
+            const char *name = pl_inject_name(pol->inject, m->pattern);
+            found = true;
+            pl_json_obj_begin(&j);
+            pl_json_cstr(&j, "part", parts[i].name);
+            pl_json_cstr(&j, "pattern", name);
+            pl_json_bool(&j, "core", res.core);
+            pl_json_cstr(&j, "pass", pl_inject_pass_name(res.pass));
+            if (m->depth)
+                pl_json_uint(&j, "depth", m->depth);
+            pl_json_uint(&j, "offset", m->start);
+            pl_json_obj_end(&j);
+            if (!o->json)
+                printf("  %-8s %s (%s pass%s, offset %zu)\n", parts[i].name, name,
+                       pl_inject_pass_name(res.pass), res.core ? ", core" : "", m->start);
+        }
+    }
+    pl_json_arr_end(&j);
+    pl_json_bool(&j, "clean", !found && !failed);
+    pl_json_bool(&j, "html", np > 1);
+    if (hr == -E2BIG)
+        pl_json_cstr(&j, "note", "HTML too complex to parse: scanned as text");
+    if (failed)
+        pl_json_cstr(&j, "error", "scan failed (fail closed)");
+    pl_json_obj_end(&j);
+    if (o->json)
+        printf("%s\n", buf.data ? buf.data : "{}");
+    else
+        printf("Result: %s\n", failed  ? "BLOCKED (scan failed; fail closed)"
+                               : found ? "INJECTION"
+                                       : "CLEAN");
+    pl_buf_done(&buf);
+    pl_inject_scratch_free(s);
+    pl_html_text_free(&h);
+    free(text);
+    return found || failed ? PL_EXIT_FAIL : PL_EXIT_OK;
+}
+
 /*
  * --batch FILE: one input per line, "url <hex>" or "text <hex>" (hex so any byte can be
  * given); one JSON verdict per line on stdout, in order, with the same JSON as --json. Runs
@@ -389,11 +500,17 @@ int
 pl_cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"url", required_argument, NULL, 'u'},
-        {"resolver", required_argument, NULL, 'r'}, {"text", required_argument, NULL, 't'},
-        {"file", required_argument, NULL, 'f'},     {"json", no_argument, NULL, 'j'},
-        {"no-dns", no_argument, NULL, 'n'},         {"batch", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"url", required_argument, NULL, 'u'},
+        {"resolver", required_argument, NULL, 'r'},
+        {"text", required_argument, NULL, 't'},
+        {"file", required_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},
+        {"no-dns", no_argument, NULL, 'n'},
+        {"batch", required_argument, NULL, 'b'},
+        {"response", required_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *path = NULL;
     struct check_opts o = {0};
@@ -421,6 +538,9 @@ pl_cmd_check(int argc, char **argv)
             break;
         case 'b':
             o.batch = optarg;
+            break;
+        case 'R':
+            o.response = optarg;
             break;
         case 'r': {
             /* Used by --url (next milestone); validated now so scripts can pass it already. */
@@ -451,11 +571,12 @@ pl_cmd_check(int argc, char **argv)
         fprintf(stderr, "pipelock: check: unexpected argument \"%s\"\n", argv[optind]);
         return PL_EXIT_USAGE;
     }
-    if ((o.url != NULL) + (o.text != NULL) + (o.file != NULL) > 1) {
-        fputs("pipelock: check: --url, --text and --file are mutually exclusive\n", stderr);
+    if ((o.url != NULL) + (o.text != NULL) + (o.file != NULL) + (o.response != NULL) > 1) {
+        fputs("pipelock: check: --url, --text, --file and --response are mutually exclusive\n",
+              stderr);
         return PL_EXIT_USAGE;
     }
-    bool scan = o.url || o.text || o.file || o.batch;
+    bool scan = o.url || o.text || o.file || o.batch || o.response;
     struct pl_config *cfg = NULL;
     char *err = NULL;
     if (!path) {
@@ -478,7 +599,10 @@ pl_cmd_check(int argc, char **argv)
             free(err);
             return PL_EXIT_FAIL;
         }
-        int rc = o.batch ? check_batch(pol, &o) : o.url ? check_url(pol, &o) : check_text(pol, &o);
+        int rc = o.batch      ? check_batch(pol, &o)
+                 : o.url      ? check_url(pol, &o)
+                 : o.response ? check_response(pol, &o)
+                              : check_text(pol, &o);
         pl_policy_unref(pol);
         return rc;
     }

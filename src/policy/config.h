@@ -38,6 +38,12 @@ struct pl_strlist {
     size_t n;
 };
 
+/* One entry of response_scanning.patterns[] as written (compiled by the policy builder). */
+struct pl_config_resp_pattern {
+    char *name;  /* required, non-empty */
+    char *regex; /* required, non-empty; matched as written (no implied (?i)) */
+};
+
 /* One user entry of dlp.patterns[] as written (the built-ins are not copied here). */
 struct pl_config_dlp_pattern {
     char *name;      /* required, non-empty */
@@ -150,6 +156,10 @@ struct pl_config {
         int ask_timeout_seconds; /* 30 when action is ask, else as written */
         bool include_defaults;   /* true */
         struct pl_strlist exempt_domains;
+        struct {
+            struct pl_config_resp_pattern *v; /* owned */
+            size_t n;
+        } patterns; /* user patterns as written, merged by name with the built-ins */
         struct {
             bool enabled;        /* true (security default) */
             char *action;        /* "block" | "warn" */

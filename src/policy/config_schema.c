@@ -325,9 +325,10 @@ static const struct pl_cfg_key k_sse_streaming[] = {
     END,
 };
 
+#define RPAT(f) IOFF(struct pl_config_resp_pattern, f)
 static const struct pl_cfg_key k_response_pattern[] = {
-    STR("name", .flags = PL_CFG_F_REQUIRED),
-    STR("regex", .flags = PL_CFG_F_REQUIRED),
+    STR("name", .flags = PL_CFG_F_REQUIRED, RPAT(name)),
+    STR("regex", .flags = PL_CFG_F_REQUIRED, RPAT(regex)),
     END,
 };
 
@@ -337,7 +338,8 @@ static const struct pl_cfg_key k_response_scanning[] = {
          OFF(response_scanning.action)),
     INT("ask_timeout_seconds", OFF(response_scanning.ask_timeout_seconds)),
     BOOLT("include_defaults", OFF(response_scanning.include_defaults)),
-    LISTOF("patterns", k_response_pattern),
+    LISTOF("patterns", k_response_pattern, OFF(response_scanning.patterns),
+           .elem_size = sizeof(struct pl_config_resp_pattern)),
     STRS("exempt_domains", OFF(response_scanning.exempt_domains)),
     SEC("sse_streaming", k_sse_streaming),
     END,

@@ -279,3 +279,31 @@ out:
     free(specs);
     return r;
 }
+
+int
+pl_policy_build_inject(const struct pl_config *cfg, struct pl_inject_db **ret, char **ret_err)
+{
+    const struct pl_config_resp_pattern *pv = cfg->response_scanning.patterns.v;
+    size_t n = cfg->response_scanning.patterns.n;
+    struct pl_inject_user *u = calloc(n ? n : 1, sizeof(*u));
+    char err[512];
+    *ret = NULL;
+    *ret_err = NULL;
+    if (!u) {
+        *ret_err = strdup("out of memory compiling response patterns");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        u[i] = (struct pl_inject_user){pv[i].name, pv[i].regex};
+    struct pl_inject_options o = {
+        .enabled = cfg->response_scanning.enabled,
+        .include_defaults = cfg->response_scanning.include_defaults,
+        .user = u,
+        .n_user = n,
+    };
+    int r = pl_inject_compile(&o, ret, err, sizeof(err));
+    free(u);
+    if (r < 0)
+        *ret_err = strdup(err[0] ? err : "out of memory compiling response patterns");
+    return r;
+}

@@ -8,6 +8,7 @@
 
 #include "policy/config.h"
 #include "scan/dlp.h"
+#include "scan/inject.h"
 
 /*
  * Compile the DLP database for cfg. envp is the environment to take secrets from (NULL for
@@ -17,6 +18,14 @@
  */
 int pl_policy_build_dlp(const struct pl_config *cfg, char *const *envp, struct pl_dlp_db **ret,
                         uint64_t *ret_compile_ns, char **ret_err);
+
+/*
+ * Compile the response (prompt-injection) database for cfg: the core floor always, the
+ * standard built-ins when response_scanning is enabled and include_defaults, user patterns
+ * merged by name. Returns 0, or -EINVAL / -ENOMEM with a malloc'd message in *ret_err.
+ */
+int pl_policy_build_inject(const struct pl_config *cfg, struct pl_inject_db **ret,
+                           char **ret_err);
 
 /*
  * True when an environment variable is a secret under the reference rules: value of at

@@ -69,6 +69,8 @@ pl_policy_new(struct pl_config *cfg, struct pl_policy **ret, char **ret_err)
                 goto fail;
     }
     int r = pl_policy_build_dlp(cfg, environ, &p->dlp, &p->dlp_compile_ns, ret_err);
+    if (r == 0 && (r = pl_policy_build_inject(cfg, &p->inject, ret_err)) < 0)
+        pl_dlp_db_free(p->dlp);
     /* Compiling the pattern database peaks at several MiB of heap that is free again now:
      * give it back so an idle proxy stays small. */
     malloc_trim(0);
@@ -119,6 +121,7 @@ pl_policy_unref(struct pl_policy *p)
     pl_cidr_list_done(&p->core);
     pl_cidr_list_done(&p->ssrf_set);
     pl_dlp_db_free(p->dlp);
+    pl_inject_free(p->inject);
     free(p->suppress);
     pl_config_free(p->cfg);
     free(p);

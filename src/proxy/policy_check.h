@@ -20,6 +20,7 @@ struct pl_policy {
     uint64_t started_ns;          /* process start, for /health uptime */
     struct pl_dlp_db *dlp;        /* owned: every DLP pattern and literal secret */
     uint64_t dlp_compile_ns;
+    struct pl_inject_db *inject;       /* owned: response (prompt-injection) patterns */
     struct pl_urlscan_cfg us;          /* the URL pipeline's view of this policy (borrows) */
     struct pl_suppress_rule *suppress; /* owned array; strings borrowed from cfg */
     bool enforcing;                    /* enforce: true and mode is not audit */

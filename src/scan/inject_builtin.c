@@ -252,8 +252,8 @@ const struct pl_inject_def pl_inject_builtin_defs[] = {
      * allow optional whitespace between words, as Korean spacing varies. */
     {"CJK Jailbreak Mode",
      "开发者模式|无限制模式|開発者モード|制限なしモード|개발자\\s*모드|제한\\s*없는\\s*모드"
-     "|没有任何?限制|制限" WITHIN_4 "(?:解除|無視)|제한" WITHIN_4 "(?:해제|무시)",
-     "开发者模式|无限制模式|開発者モード|개발자\\s*모드|没有任何?限制|制限|제한", PL_INJECT_CJK,
+     "|没有任(?:何)?限制|制限" WITHIN_4 "(?:解除|無視)|제한" WITHIN_4 "(?:해제|무시)",
+     "开发者模式|无限制模式|開発者モード|개발자\\s*모드|没有任(?:何)?限制|制限|제한", PL_INJECT_CJK,
      false, false},
 };
 const size_t pl_inject_builtin_count = PL_ARRAY_SIZE(pl_inject_builtin_defs);
