@@ -274,7 +274,7 @@ static int
 add_field(struct pl_buf *out, const char *name, struct pl_str value)
 {
     int r = pl_buf_add_c(out, name);
-    if (r == 0)
+    if (r == 0 && value.len > 0) /* value.p may be NULL then */
         r = pl_buf_add_str(out, value);
     if (r == 0)
         r = pl_buf_add_ch(out, '\n');
@@ -316,8 +316,8 @@ pl_sse_serialize(const struct pl_sse_item *it, struct pl_buf *out)
         /* What the parser cannot produce would not parse back the same: refuse it rather
          * than let a value add lines of its own. */
         if (has_byte(it->event, '\r') || has_byte(it->event, '\n') || has_byte(it->data, '\r') ||
-            (it->has_id && (has_byte(it->id, '\r') || has_byte(it->id, '\n') ||
-                            has_byte(it->id, '\0'))) ||
+            (it->has_id &&
+             (has_byte(it->id, '\r') || has_byte(it->id, '\n') || has_byte(it->id, '\0'))) ||
             it->retry < -1)
             return -EINVAL;
         r = serialize_event(it, out);

@@ -6,7 +6,7 @@
  *
  * Exact: the input may be cut anywhere, into feeds of any size, and the items are the same as
  * for the whole input in one feed. Bounded: the parser holds at most max_event_bytes bytes
- * (see pl_sse_feed) and time is linear in the input.
+ * (see pl_sse_init) and time is linear in the input.
  *
  * Bytes, not text: a browser decodes the stream as UTF-8 and sees U+FFFD where the bytes are
  * not UTF-8; here values are the bytes the server sent. Line ends, ':' and ' ' are ASCII, so
@@ -102,7 +102,8 @@ int pl_sse_finish(struct pl_sse_parser *p, pl_sse_cb cb, void *ctx);
 
 /*
  * Whether undelivered input is held: an event with field lines but no blank line yet, or part
- * of a line (or of a leading BOM). Meant for after pl_sse_finish, to log a stream cut short.
+ * of a line (or of a leading BOM). Meant for after pl_sse_finish, to log a stream cut short;
+ * meaningless after an error.
  */
 bool pl_sse_pending(const struct pl_sse_parser *p);
 

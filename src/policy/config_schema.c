@@ -940,7 +940,7 @@ const struct pl_cfg_key pl_cfg_schema[] = {
     SEC("websocket_proxy", k_websocket_proxy),
     SEC("dlp", k_dlp, .flags = IMPL),
     SEC("canary_tokens", k_canary_tokens, .flags = IMPL),
-    SEC("response_scanning", k_response_scanning),
+    SEC("response_scanning", k_response_scanning, .flags = IMPL),
     SEC("mcp_input_scanning", k_mcp_input_scanning),
     SEC("mcp_tool_scanning", k_mcp_tool_scanning),
     SEC("mcp_tool_policy", k_mcp_tool_policy),

@@ -172,6 +172,8 @@ pl_req_free(struct pl_req *r)
         event_free(r->timer);
     if (r->body)
         evbuffer_free(r->body);
+    pl_resp_free(r->rs);
+    r->rs = NULL;
     if (r->kind == PL_REQ_CONNECT && r->state == PL_REQ_TUNNEL)
         atomic_fetch_sub(&r->c->w->proxy->n_tunnels, 1);
     pl_policy_unref(r->pol);
@@ -246,6 +248,12 @@ pl_req_block_text(struct pl_req *r, int status, const char *scanner, const char 
         .blocked = true, .status = status, .scanner = scanner, .hint = pl_urlscan_hint(scanner)};
     snprintf(v.reason, sizeof(v.reason), "%s", reason);
     pl_req_block(r, &v);
+}
+
+void
+pl_req_audit_fields(struct pl_req *r, struct pl_json *j)
+{
+    common_fields(r, j);
 }
 
 static void
@@ -681,13 +689,56 @@ resp_timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct pl_req *r = arg;
-    if (r->state == PL_REQ_EXCHANGE && !r->resp_head_sent)
+    if (r->state == PL_REQ_EXCHANGE && !r->resp_head_parsed)
         fail_request(r, 504, "upstream response timeout");
 }
 
 /* These return 0 while the request lives on, -1 when it was finished (and freed). */
 static int pump_request_body(struct pl_req *r);
 static int handle_upstream_data(struct pl_req *r);
+
+/*
+ * The Accept-Encoding we send upstream: the client's codings that the response scanner can
+ * decode (gzip, deflate, br), else identity. Content it could not decode would have to be
+ * refused, so it is never asked for.
+ */
+static int
+add_accept_encoding(struct pl_buf *b, const struct pl_h1_request *h)
+{
+    static const char *const known[] = {"gzip", "deflate", "br"};
+    bool want[3] = {false, false, false};
+    for (size_t i = 0; i < h->n_headers; i++) {
+        if (!pl_str_eq_ci_c(h->headers[i].name, "Accept-Encoding"))
+            continue;
+        struct pl_str v = h->headers[i].value;
+        while (v.len) {
+            const char *comma = memchr(v.p, ',', v.len);
+            struct pl_str item = {v.p, comma ? (size_t)(comma - v.p) : v.len};
+            v = comma ? pl_str_from(comma + 1, v.len - item.len - 1) : PL_STR_NULL;
+            const char *semi = memchr(item.p, ';', item.len);
+            struct pl_str tok =
+                pl_str_trim_ows(semi ? pl_str_from(item.p, (size_t)(semi - item.p)) : item);
+            struct pl_str params =
+                semi ? pl_str_from(semi + 1, item.len - (size_t)(semi + 1 - item.p)) : PL_STR_NULL;
+            params = pl_str_trim_ows(params);
+            bool zero = params.len >= 3 && (params.p[0] | 32) == 'q' && params.p[1] == '=' &&
+                        strspn(params.p + 2, "0.") >= params.len - 2;
+            for (size_t k = 0; k < PL_ARRAY_SIZE(known); k++)
+                if (pl_str_eq_ci_c(tok, known[k]) && !zero)
+                    want[k] = true;
+        }
+    }
+    int rc = pl_buf_add_c(b, "Accept-Encoding: ");
+    bool any = false;
+    for (size_t k = 0; k < PL_ARRAY_SIZE(known); k++) {
+        if (!want[k])
+            continue;
+        rc |= pl_buf_printf(b, "%s%s", any ? ", " : "", known[k]);
+        any = true;
+    }
+    rc |= pl_buf_add_c(b, any ? "\r\n" : "identity\r\n");
+    return rc;
+}
 
 static void
 start_exchange(struct pl_req *r)
@@ -714,6 +765,8 @@ start_exchange(struct pl_req *r)
         if (r->body_buffered &&
             (pl_str_eq_ci_c(x->name, "Content-Length") || pl_str_eq_ci_c(x->name, "Expect")))
             continue;
+        if (pl_str_eq_ci_c(x->name, "Accept-Encoding"))
+            continue; /* rewritten below */
         rc |= pl_buf_add_str(b, x->name);
         rc |= pl_buf_add_c(b, ": ");
         rc |= pl_buf_add_str(b, x->value);
@@ -723,6 +776,7 @@ start_exchange(struct pl_req *r)
         rc |= pl_buf_printf(b, "Content-Length: %zu\r\n", evbuffer_get_length(r->body));
     else if (h->body == PL_H1_BODY_CHUNKED)
         rc |= pl_buf_add_c(b, "Transfer-Encoding: chunked\r\n");
+    rc |= add_accept_encoding(b, h);
     rc |= pl_buf_add_c(b, "Via: 1.1 pipelock\r\n\r\n");
     if (rc != 0) {
         fail_request(r, 431, "request head too large after rewriting");
@@ -901,8 +955,58 @@ skip_response_header(struct pl_str name, const struct pl_h1_response *h)
     return pl_h1_is_hop_by_hop(name, h->headers, h->n_headers);
 }
 
+static int write_head(struct pl_req *r, const struct pl_h1_response *resp, bool interim,
+                      unsigned drop, const char *extra);
+
 static int
 write_response_head(struct pl_req *r, const struct pl_h1_response *resp, bool interim)
+{
+    return write_head(r, resp, interim, 0, NULL);
+}
+
+static bool
+dropped(struct pl_str name, unsigned drop)
+{
+    if ((drop & PL_HEAD_DROP_LENGTH) && pl_str_eq_ci_c(name, "Content-Length"))
+        return true;
+    if ((drop & PL_HEAD_DROP_ENCODING) && pl_str_eq_ci_c(name, "Content-Encoding"))
+        return true;
+    return (drop & PL_HEAD_DROP_VALIDATORS) &&
+           (pl_str_eq_ci_c(name, "ETag") || pl_str_eq_ci_c(name, "Content-MD5") ||
+            pl_str_eq_ci_c(name, "Digest"));
+}
+
+int
+pl_forward_write_head(struct pl_req *r, unsigned drop, const char *extra)
+{
+    int rc = write_head(r, r->resp, false, drop, extra);
+    if (rc == 0)
+        r->resp_head_sent = true;
+    return rc;
+}
+
+void
+pl_forward_body_out(struct pl_req *r, const char *p, size_t n)
+{
+    struct evbuffer *out = pl_conn_output(r->c->bev);
+    if (!n)
+        return;
+    if (r->resp_rechunk)
+        add_chunk(out, p, n);
+    else
+        evbuffer_add(out, p, n);
+    r->bytes_to_client += n;
+}
+
+void
+pl_forward_fail(struct pl_req *r, int status, const char *text)
+{
+    fail_request(r, status, text);
+}
+
+static int
+write_head(struct pl_req *r, const struct pl_h1_response *resp, bool interim, unsigned drop,
+           const char *extra)
 {
     struct pl_client *c = r->c;
     struct pl_buf *b = &c->w->scratch;
@@ -917,13 +1021,15 @@ write_response_head(struct pl_req *r, const struct pl_h1_response *resp, bool in
     rc |= pl_buf_add_c(b, "\r\n");
     for (size_t i = 0; i < resp->n_headers; i++) {
         const struct pl_h1_header *x = &resp->headers[i];
-        if (skip_response_header(x->name, resp))
+        if (skip_response_header(x->name, resp) || (drop && dropped(x->name, drop)))
             continue;
         rc |= pl_buf_add_str(b, x->name);
         rc |= pl_buf_add_c(b, ": ");
         rc |= pl_buf_add_str(b, x->value);
         rc |= pl_buf_add_c(b, "\r\n");
     }
+    if (extra)
+        rc |= pl_buf_add_c(b, extra);
     if (!interim) {
         if (r->resp_rechunk)
             rc |= pl_buf_add_c(b, "Transfer-Encoding: chunked\r\n");
@@ -945,7 +1051,7 @@ handle_upstream_data(struct pl_req *r)
     struct pl_upstream *u = r->up;
     struct pl_wctx *w = r->c->w;
     struct evbuffer *in = pl_conn_input(u->bev);
-    while (!r->resp_head_sent) {
+    while (!r->resp_head_parsed) {
         size_t len = evbuffer_get_length(in);
         if (len == 0)
             return 0;
@@ -990,6 +1096,18 @@ handle_upstream_data(struct pl_req *r)
         r->resp_body = resp->body;
         r->resp_left = resp->content_length;
         pl_h1_chunked_init(&r->resp_chunk);
+        r->resp_head_parsed = true;
+        if (r->timer)
+            evtimer_del(r->timer);
+        /* Body idle timeout: the upstream must keep sending. */
+        pl_conn_set_timeouts(u->bev, r->pol->cfg->fetch_proxy.timeout_seconds, 0);
+        /* The scanner copies the head (its slices point into `in`, drained below). */
+        int fr = pl_resp_begin(r, p, (size_t)rc);
+        if (fr < 0)
+            return -1;
+        evbuffer_drain(in, (size_t)rc);
+        if (fr > 0)
+            continue; /* the scanner writes the head */
         bool client11 = r->h.minor_version >= 1;
         if (resp->body == PL_H1_BODY_CHUNKED || resp->body == PL_H1_BODY_UNTIL_EOF) {
             if (client11)
@@ -1004,12 +1122,7 @@ handle_upstream_data(struct pl_req *r)
             fail_request(r, 502, "upstream response head too large");
             return -1;
         }
-        evbuffer_drain(in, (size_t)rc);
         r->resp_head_sent = true;
-        if (r->timer)
-            evtimer_del(r->timer);
-        /* Body idle timeout: the upstream must keep sending. */
-        pl_conn_set_timeouts(u->bev, r->pol->cfg->fetch_proxy.timeout_seconds, 0);
         if (resp->body == PL_H1_BODY_NONE ||
             (resp->body == PL_H1_BODY_LENGTH && resp->content_length == 0)) {
             finish_exchange(r);
@@ -1040,10 +1153,23 @@ pump_response_body(struct pl_req *r)
         case PL_H1_BODY_LENGTH: {
             size_t n = (size_t)PL_MIN((uint64_t)avail, r->resp_left);
             n = PL_MIN(n, (size_t)PL_PIPE_HIGH);
-            evbuffer_remove_buffer(in, out, n);
-            r->resp_left -= n;
-            r->bytes_to_client += n;
+            if (r->rs) {
+                struct evbuffer_iovec v;
+                if (evbuffer_peek(in, (ev_ssize_t)n, NULL, &v, 1) < 1)
+                    return 0;
+                n = PL_MIN(n, v.iov_len);
+                r->resp_left -= n;
+                if (pl_resp_data(r, v.iov_base, n) < 0)
+                    return -1;
+                evbuffer_drain(in, n);
+            } else {
+                evbuffer_remove_buffer(in, out, n);
+                r->resp_left -= n;
+                r->bytes_to_client += n;
+            }
             if (r->resp_left == 0) {
+                if (r->rs && pl_resp_end(r) < 0)
+                    return -1;
                 finish_exchange(r);
                 return -1;
             }
@@ -1051,6 +1177,16 @@ pump_response_body(struct pl_req *r)
         }
         case PL_H1_BODY_UNTIL_EOF: {
             size_t n = PL_MIN(avail, (size_t)PL_PIPE_HIGH);
+            if (r->rs) {
+                struct evbuffer_iovec v;
+                if (evbuffer_peek(in, (ev_ssize_t)n, NULL, &v, 1) < 1)
+                    return 0;
+                n = PL_MIN(n, v.iov_len);
+                if (pl_resp_data(r, v.iov_base, n) < 0)
+                    return -1;
+                evbuffer_drain(in, n);
+                break;
+            }
             if (r->resp_rechunk) {
                 struct evbuffer_iovec v;
                 if (evbuffer_peek(in, (ev_ssize_t)n, NULL, &v, 1) < 1)
@@ -1076,7 +1212,10 @@ pump_response_body(struct pl_req *r)
                 fail_request(r, 502, "invalid chunked response from upstream");
                 return -1;
             }
-            if (data.len) {
+            if (data.len && r->rs) {
+                if (pl_resp_data(r, data.p, data.len) < 0)
+                    return -1;
+            } else if (data.len) {
                 if (r->resp_rechunk)
                     add_chunk(out, data.p, data.len);
                 else
@@ -1085,6 +1224,8 @@ pump_response_body(struct pl_req *r)
             }
             evbuffer_drain(in, consumed);
             if (rc == 1) {
+                if (r->rs && pl_resp_end(r) < 0)
+                    return -1;
                 if (r->resp_rechunk)
                     evbuffer_add(out, "0\r\n\r\n", 5);
                 finish_exchange(r);
@@ -1188,6 +1329,26 @@ up_event_cb(struct pl_conn *bev, short what, void *arg)
         pl_tunnel_upstream_event(r, what);
         return;
     }
+    if ((what & PL_CONN_EOF) && r->resp_head_parsed && r->resp_body == PL_H1_BODY_UNTIL_EOF &&
+        r->rs) {
+        struct evbuffer *in = pl_conn_input(u->bev);
+        size_t n = evbuffer_get_length(in);
+        const char *p = n ? (const char *)evbuffer_pullup(in, -1) : NULL;
+        r->up = NULL;
+        if (n && p && pl_resp_data(r, p, n) < 0) {
+            pl_upstream_free(u);
+            return;
+        }
+        pl_upstream_free(u);
+        if (pl_resp_end(r) < 0)
+            return;
+        if (r->resp_rechunk)
+            evbuffer_add(pl_conn_output(r->c->bev), "0\r\n\r\n", 5);
+        else
+            r->c->close_after = true;
+        finish_exchange(r);
+        return;
+    }
     if ((what & PL_CONN_EOF) && r->resp_head_sent && r->resp_body == PL_H1_BODY_UNTIL_EOF) {
         /* Flush what is buffered, ignoring backpressure: the source is gone. */
         struct evbuffer *in = pl_conn_input(u->bev);
@@ -1211,7 +1372,7 @@ up_event_cb(struct pl_conn *bev, short what, void *arg)
     }
     if (what & PL_CONN_TIMEOUT)
         fail_request(r, 504, "upstream timeout");
-    else if (u->uses > 1 && !r->no_pool && !r->resp_head_sent && r->h.body == PL_H1_BODY_NONE &&
+    else if (u->uses > 1 && !r->no_pool && !r->resp_head_parsed && r->h.body == PL_H1_BODY_NONE &&
              is_idempotent(r->h.method) && evbuffer_get_length(pl_conn_input(u->bev)) == 0) {
         /* A reused keep-alive connection was closed by the server before it answered (the
          * race every pooling proxy has): retry an idempotent request once, freshly dialled. */

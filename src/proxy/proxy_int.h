@@ -16,6 +16,7 @@
 #include "policy/ratelimit.h"
 #include "proxy/policy_check.h"
 #include "proxy/proxy.h"
+#include "scan/inject.h"
 #include "util/buf.h"
 
 /* Stop reading a source when the sink holds this much unsent data; resume below LOW. */
@@ -106,6 +107,8 @@ struct pl_req {
     struct pl_h1_chunked resp_chunk;
     bool resp_rechunk; /* we chunk-encode the body towards the client */
     bool upstream_paused;
+    bool resp_head_parsed;  /* the final upstream head was read */
+    struct pl_respscan *rs; /* owned: response scanning state; NULL: passed through */
     int status;
     uint64_t bytes_to_client;
     uint64_t bytes_to_upstream;
@@ -154,8 +157,9 @@ struct pl_wctx {
     struct pl_client *clients; /* list of live client connections */
     size_t n_clients;
     struct pl_pool pool;
-    struct pl_buf scratch;      /* head building */
-    struct pl_dlp_scratch *dlp; /* owned: this worker's scanner scratch */
+    struct pl_buf scratch;         /* head building */
+    struct pl_dlp_scratch *dlp;    /* owned: this worker's scanner scratch */
+    struct pl_inject_scratch *inj; /* owned: this worker's response-scanner scratch */
     struct pl_h1_limits req_limits;
     struct pl_h1_limits resp_limits;
     bool draining;
@@ -225,6 +229,36 @@ bool pl_req_scan_headers(struct pl_req *r);
 bool pl_req_body_begin(struct pl_req *r);
 /* Client bytes arrived while the body is being held. */
 void pl_req_body_readable(struct pl_req *r);
+
+/* forward.c, for respscan.c */
+enum {
+    PL_HEAD_DROP_LENGTH = 1 << 0,     /* Content-Length */
+    PL_HEAD_DROP_ENCODING = 1 << 1,   /* Content-Encoding */
+    PL_HEAD_DROP_VALIDATORS = 1 << 2, /* ETag, Content-MD5, Digest (the body changed) */
+};
+/* Write the final response head to the client, without the dropped headers, plus extra
+ * ("Name: value\r\n" lines or NULL). Marks the head sent. Returns 0 or -E2BIG. */
+int pl_forward_write_head(struct pl_req *r, unsigned drop, const char *extra);
+/* Body bytes to the client, chunk-encoded when r->resp_rechunk. */
+void pl_forward_body_out(struct pl_req *r, const char *p, size_t n);
+/* Answer with an error status (before the head went out) or cut the response short. */
+void pl_forward_fail(struct pl_req *r, int status, const char *text);
+/* Common audit fields of a request (method, url or target, client, request id, agent). */
+void pl_req_audit_fields(struct pl_req *r, struct pl_json *j);
+
+/* respscan.c: response scanning on the forward path */
+/*
+ * After the final response head was parsed from head[0, head_len) (r->resp's slices point
+ * there): decide whether the body is scanned. Returns 0
+ * (pass it through: write the head as usual), 1 (scanned: the body goes to pl_resp_data(),
+ * the head is written by the scanner), -1 (the request was answered: stop).
+ */
+int pl_resp_begin(struct pl_req *r, const char *head, size_t head_len);
+/* Body bytes (after transfer framing). Returns 0, or -1 when the request was answered/cut. */
+int pl_resp_data(struct pl_req *r, const char *p, size_t n);
+/* The body is complete. Returns 0 (finish the exchange) or -1 (answered or cut: stop). */
+int pl_resp_end(struct pl_req *r);
+void pl_resp_free(struct pl_respscan *rs);
 
 /* tunnel.c */
 void pl_tunnel_established(struct pl_req *r);

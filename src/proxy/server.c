@@ -65,7 +65,8 @@ wctx_init(struct pl_proxy *px, struct pl_wctx *w, int id, const struct sockaddr_
     w->pol = pl_policy_ref(px->pol);
     pl_buf_init(&w->scratch, (size_t)cfg->server.max_header_bytes * 2 + 4096);
     w->dlp = pl_dlp_scratch_new();
-    if (!w->dlp)
+    w->inj = pl_inject_scratch_new();
+    if (!w->dlp || !w->inj)
         return -ENOMEM;
     w->req_limits.max_start_line = (size_t)cfg->server.max_request_line;
     w->req_limits.max_head = (size_t)cfg->server.max_header_bytes;
@@ -140,6 +141,8 @@ wctx_done(struct pl_wctx *w)
     pl_buf_done(&w->scratch);
     pl_dlp_scratch_free(w->dlp);
     w->dlp = NULL;
+    pl_inject_scratch_free(w->inj);
+    w->inj = NULL;
     pl_policy_unref(w->pol);
     w->pol = NULL;
 }
