@@ -23,17 +23,20 @@
 #include <string.h>
 
 #include "http/coding.h"
+#include "http/sse.h"
 #include "proxy/proxy_int.h"
 #include "scan/domain.h"
 #include "scan/html.h"
 #include "scan/suppress.h"
 #include "util/json.h"
+#include "util/utf8.h"
 
 #define PL_RESP_HOLD     (1u << 20)  /* whole-body scanning up to this many decoded bytes */
 #define PL_RESP_SEGMENT  (64u << 10) /* streaming: scan once this much more has arrived */
 #define PL_RESP_OVERLAP  (4u << 10)  /* streaming: bytes kept back for the next scan */
 #define PL_RESP_HOLD_MS  500         /* a response still incomplete after this starts streaming */
 #define PL_RESP_FLUSH_MS 50          /* streaming: unsent bytes wait at most this long */
+#define PL_RESP_SSE_TAIL 512         /* SSE: bytes of earlier events scanned with each event */
 
 enum rs_action { RS_WARN = 0, RS_BLOCK, RS_STRIP };
 
@@ -55,6 +58,14 @@ struct pl_respscan {
     size_t win_sent;     /* streaming: win[0, win_sent) is context already sent */
     struct event *timer; /* owned: the latency bound (flush_cb) */
     bool timer_armed;
+    /* text/event-stream: events scanned one by one, each with the tail of the ones before */
+    bool sse;
+    struct pl_sse_parser sp;
+    struct pl_buf ev;    /* canonical form of the event being relayed */
+    struct pl_buf joint; /* tail + '\n' + this event's text, what is scanned */
+    char tail[PL_RESP_SSE_TAIL];
+    size_t tail_len;
+    uint64_t events;
 };
 
 static bool
@@ -187,6 +198,11 @@ pl_resp_free(struct pl_respscan *rs)
     pl_decoder_free(rs->dec);
     pl_buf_done(&rs->win);
     free(rs->head);
+    if (rs->sse) {
+        pl_sse_done(&rs->sp);
+        pl_buf_done(&rs->ev);
+        pl_buf_done(&rs->joint);
+    }
     if (rs->timer)
         event_free(rs->timer);
     free(rs);
@@ -218,6 +234,176 @@ answer(struct pl_req *r)
     else
         pl_req_block_text(r, status, "response_scan", reason);
     return -1;
+}
+
+static bool
+valid_utf8(struct pl_str t)
+{
+    for (size_t i = 0; i < t.len;) {
+        uint32_t cp;
+        size_t l = pl_utf8_decode((const unsigned char *)t.p + i, t.len - i, &cp);
+        if (!l)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
+static void
+log_sse(struct pl_req *r, const char *kind, const char *what, bool blocked)
+{
+    struct pl_audit *audit = r->c->w->proxy->audit;
+    struct pl_audit_event ev;
+    pl_audit_begin(audit, &ev, PL_AUDIT_WARN, blocked ? PL_AUDIT_KIND_BLOCKED : PL_AUDIT_KIND_OTHER,
+                   "response_scan", "finding in event stream");
+    if (ev.active) {
+        pl_req_audit_fields(r, &ev.j);
+        pl_json_cstr(&ev.j, "transport", "sse");
+        pl_json_cstr(&ev.j, "action", blocked ? "block" : "warn");
+        pl_json_cstr(&ev.j, "outcome", blocked ? "cut" : "forwarded");
+        pl_json_cstr(&ev.j, "scanner", kind);
+        pl_json_cstr(&ev.j, "patterns", what);
+        pl_json_uint(&ev.j, "event", r->rs->events);
+    }
+    pl_audit_emit(audit, &ev);
+}
+
+/* An SSE finding: block cuts the stream (returns -1), warn logs and relays (0). */
+static int
+sse_finding(struct pl_req *r, const char *kind, const char *what)
+{
+    const struct pl_config *cfg = r->pol->cfg;
+    bool blk = strcmp(cfg->response_scanning.sse_streaming.action, "warn") != 0;
+    if (blk && !strcmp(kind, "response_scan") &&
+        pl_domain_match_any(pl_str_c(r->host), cfg->response_scanning.exempt_domains.v,
+                            cfg->response_scanning.exempt_domains.n))
+        blk = false;
+    log_sse(r, kind, what, blk);
+    if (blk)
+        block(r, 403, "response_scan", "event stream carries a finding");
+    return blk ? -1 : 0;
+}
+
+/* One parsed item: comments relayed as a bare ':' (keep-alive), events scanned first. */
+static int
+sse_item(void *ctx, const struct pl_sse_item *it)
+{
+    struct pl_req *r = ctx;
+    struct pl_respscan *rs = r->rs;
+    pl_buf_reset(&rs->ev);
+    if (it->kind == PL_SSE_EVENT) {
+        rs->events++;
+        if (pl_sse_serialize(it, &rs->ev) < 0) {
+            block(r, 502, "response_scan", "event too large to relay");
+            return -ECANCELED;
+        }
+        if (!valid_utf8(it->data) || !valid_utf8(it->event) || !valid_utf8(it->id)) {
+            if (sse_finding(r, "sse_utf8", "invalid UTF-8 in event") < 0)
+                return -ECANCELED;
+        }
+        /* What is scanned: the tail of earlier events, then this one's fields. */
+        struct pl_buf *j = &rs->joint;
+        pl_buf_reset(j);
+        int e = pl_buf_add(j, rs->tail, rs->tail_len);
+        if (!e && rs->tail_len)
+            e = pl_buf_add_ch(j, '\n');
+        size_t start = j->len;
+        if (!e && it->event.len)
+            e = pl_buf_add_str(j, it->event) || pl_buf_add_ch(j, '\n');
+        if (!e && it->has_id && it->id.len)
+            e = pl_buf_add_str(j, it->id) || pl_buf_add_ch(j, '\n');
+        if (!e)
+            e = pl_buf_add_str(j, it->data);
+        if (e) {
+            block(r, 502, "response_scan", "out of memory scanning an event");
+            return -ECANCELED;
+        }
+        struct pl_inject_result res;
+        if (pl_inject_scan(r->pol->inject, r->c->w->inj, pl_buf_str(j), &res) < 0) {
+            block(r, 502, "response_scan", "event scan failed");
+            return -ECANCELED;
+        }
+        apply_suppress(r, &res);
+        if (res.n) {
+            char names[300];
+            if (sse_finding(r, "response_scan",
+                            pl_inject_names(r->pol->inject, &res, names, sizeof(names))) < 0)
+                return -ECANCELED;
+        }
+        struct pl_dlp_result dres;
+        memset(&dres, 0, sizeof(dres));
+        int de = pl_dlp_scan_text(r->pol->dlp, r->c->w->dlp, pl_buf_str(j), &dres);
+        const struct pl_dlp_finding *f =
+            de < 0 ? NULL : pl_dlp_result_first_block(r->pol->dlp, &dres);
+        if (de < 0 || f) {
+            bool sup =
+                f && r->pol->suppress &&
+                pl_suppress_any(r->pol->suppress, r->pol->cfg->suppress.n,
+                                pl_str_c(pl_dlp_db_name(r->pol->dlp, f->pattern)), r->h.target);
+            if (!sup &&
+                sse_finding(r, "dlp",
+                            de < 0 ? "scan failed" : pl_dlp_db_name(r->pol->dlp, f->pattern)) < 0)
+                return -ECANCELED;
+        }
+        /* Keep the last bytes of this event (not of the old tail) for the next one. */
+        size_t n = j->len - start;
+        size_t keep = PL_MIN(n, sizeof(rs->tail));
+        if (keep < sizeof(rs->tail) && rs->tail_len) {
+            size_t old = PL_MIN(rs->tail_len, sizeof(rs->tail) - keep - 1);
+            memmove(rs->tail, rs->tail + rs->tail_len - old, old);
+            rs->tail[old] = '\n';
+            memcpy(rs->tail + old + 1, j->data + j->len - keep, keep);
+            rs->tail_len = old + 1 + keep;
+        } else {
+            memcpy(rs->tail, j->data + j->len - keep, keep);
+            rs->tail_len = keep;
+        }
+    } else if (pl_buf_add_c(&rs->ev, ":\n") < 0) {
+        block(r, 502, "response_scan", "out of memory");
+        return -ECANCELED;
+    }
+    pl_forward_body_out(r, rs->ev.data, rs->ev.len);
+    return 0;
+}
+
+static int
+sse_feed(struct pl_req *r, const char *p, size_t n)
+{
+    struct pl_respscan *rs = r->rs;
+    rs->total += n;
+    int e = pl_sse_feed(&rs->sp, p, n, sse_item, r);
+    if (e == -E2BIG) {
+        char msg[120];
+        snprintf(msg, sizeof(msg), "event larger than max_event_bytes (%d)",
+                 r->pol->cfg->response_scanning.sse_streaming.max_event_bytes);
+        if (sse_finding(r, "sse_size", msg) == 0)
+            block(r, 403, "response_scan", msg); /* cannot relay it whole: cut even on warn */
+    } else if (e < 0 && e != -ECANCELED) {
+        block(r, 502, "response_scan", "event stream parse failed");
+    }
+    return rs->fail_status ? -1 : 0;
+}
+
+/* The head goes out at once (decoded, no length); events follow as they are scanned. */
+static int
+start_sse(struct pl_req *r)
+{
+    struct pl_respscan *rs = r->rs;
+    size_t max = (size_t)r->pol->cfg->response_scanning.sse_streaming.max_event_bytes;
+    rs->sse = true;
+    rs->streaming = true;
+    pl_sse_init(&rs->sp, max);
+    pl_buf_init(&rs->ev, max * 2 + 4096);
+    pl_buf_init(&rs->joint, max + sizeof(rs->tail) + 4096);
+    r->resp_rechunk = r->h.minor_version >= 1;
+    if (!r->resp_rechunk)
+        r->c->close_after = true;
+    if (pl_forward_write_head(
+            r, PL_HEAD_DROP_LENGTH | PL_HEAD_DROP_ENCODING | PL_HEAD_DROP_VALIDATORS, NULL) < 0) {
+        block(r, 502, "response_scan", "upstream response head too large");
+        return -1;
+    }
+    return 0;
 }
 
 /* Copy the response head and point r->resp's slices at the copy. */
@@ -253,8 +439,9 @@ pl_resp_begin(struct pl_req *r, const char *head, size_t head_len)
     struct pl_str ct = content_type(resp);
     if (binary_type(ct))
         return 0;
-    if (type_is(ct, "text/event-stream") && ct.len == strlen("text/event-stream"))
-        return 0; /* SSE: per-event scanning is not wired yet */
+    bool sse = ct.len == strlen("text/event-stream") && type_is(ct, "text/event-stream");
+    if (sse && !cfg->response_scanning.sse_streaming.enabled)
+        return 0; /* the reference passes it through unscanned */
     enum pl_coding coding = PL_CODING_IDENTITY;
     for (int i = 0; (i = pl_h1_find_header(resp->headers, resp->n_headers, "Content-Encoding",
                                            (size_t)i)) >= 0;
@@ -293,6 +480,8 @@ pl_resp_begin(struct pl_req *r, const char *head, size_t head_len)
         return -1;
     }
     r->rs = rs;
+    if (sse && start_sse(r) < 0)
+        return answer(r);
     return 1;
 }
 
@@ -461,6 +650,8 @@ static int
 take_decoded(struct pl_req *r, const char *p, size_t n)
 {
     struct pl_respscan *rs = r->rs;
+    if (rs->sse)
+        return sse_feed(r, p, n);
     while (n) {
         size_t room;
         if (!rs->streaming) {
@@ -522,7 +713,7 @@ static void
 arm_flush(struct pl_req *r)
 {
     struct pl_respscan *rs = r->rs;
-    if (rs->timer_armed || rs->win.len == rs->win_sent || rs->fail_status)
+    if (rs->sse || rs->timer_armed || rs->win.len == rs->win_sent || rs->fail_status)
         return;
     if (!rs->timer && !(rs->timer = evtimer_new(r->c->w->w.base, flush_cb, r)))
         return; /* without a timer the body is still scanned, only later */
@@ -561,7 +752,10 @@ pl_resp_end(struct pl_req *r)
     struct pl_respscan *rs = r->rs;
     if (rs->dec && pl_decoder_finish(rs->dec) < 0)
         block(r, 502, "response_scan", "compressed response cannot be decoded");
-    else if (!rs->streaming)
+    else if (rs->sse) {
+        if (pl_sse_pending(&rs->sp)) /* the standard drops an unterminated last event */
+            log_sse(r, "sse_framing", "unterminated last event dropped", false);
+    } else if (!rs->streaming)
         finish_held(r);
     else
         scan_segment(r, true);
