@@ -23,6 +23,7 @@
 #include "policy/config.h"
 #include "policy/dlp_policy.h"
 #include "scan/dlp.h"
+#include "scan/inject.h"
 #include "scan/ip.h"
 #include "scan/urlscan.h"
 
@@ -570,6 +571,52 @@ result_note(const struct pl_dlp_db *db, const struct pl_dlp_result *res, int rc,
     return buf;
 }
 
+/* ---- response (prompt-injection) scanning ---- */
+
+struct inj_ctx {
+    const struct pl_inject_db *db;
+    struct pl_inject_scratch *s;
+    struct pl_str text;
+    struct pl_inject_result res;
+    int rc;
+    /* SSE: also DLP on the event with its tail, as the proxy does */
+    const struct pl_dlp_db *dlp;
+    struct pl_dlp_scratch *ds;
+};
+
+static void
+run_inject(void *ctx)
+{
+    struct inj_ctx *x = ctx;
+    x->rc = pl_inject_scan(x->db, x->s, x->text, &x->res);
+}
+
+static void
+run_sse_event(void *ctx)
+{
+    struct inj_ctx *x = ctx;
+    struct pl_dlp_result r;
+    x->rc = pl_inject_scan(x->db, x->s, x->text, &x->res);
+    x->rc |= pl_dlp_scan_text(x->dlp, x->ds, x->text, &r);
+}
+
+/* Peer: each built-in pattern's full regex with PCRE2 JIT over the text, one after another
+ * (the reference's primary pass alone, without its other five passes). */
+struct inj_peer {
+    pcre2_code *code[64];
+    pcre2_match_data *md;
+    size_t n;
+    struct pl_str text;
+};
+
+static void
+run_inj_peer(void *ctx)
+{
+    struct inj_peer *p = ctx;
+    for (size_t i = 0; i < p->n; i++)
+        (void)pcre2_match(p->code[i], (PCRE2_SPTR)p->text.p, p->text.len, 0, 0, p->md, NULL);
+}
+
 int
 main(void)
 {
@@ -807,6 +854,86 @@ main(void)
             row(label, ns, prose90.len, iters, result_note(db, &x.res, x.rc, note, sizeof(note)));
             add_figure("raw_prose90", ns, "ns");
         }
+    }
+
+    /* 6: response (prompt-injection) scanning, all six passes. */
+    if (WANT("inject")) {
+        struct pl_inject_options io = {.enabled = true, .include_defaults = true};
+        struct pl_inject_db *idb = NULL;
+        char ierr[256];
+        uint64_t t0 = now_ns();
+        if (pl_inject_compile(&io, &idb, ierr, sizeof(ierr)) < 0) {
+            fprintf(stderr, "pl_inject_compile: %s\n", ierr);
+            return 2;
+        }
+        double first_ns = (double)(now_ns() - t0);
+        struct pl_inject_db *idb2 = NULL;
+        t0 = now_ns();
+        if (pl_inject_compile(&io, &idb2, ierr, sizeof(ierr)) < 0)
+            return 2;
+        double again_ns = (double)(now_ns() - t0);
+        pl_inject_free(idb2);
+        struct inj_peer ip = {.md = pcre2_match_data_create(1, NULL)};
+        for (size_t i = 0; i < pl_inject_builtin_count && i < 64; i++) {
+            int e;
+            PCRE2_SIZE off;
+            const struct pl_inject_def *d = &pl_inject_builtin_defs[i];
+            ip.code[ip.n] = pcre2_compile((PCRE2_SPTR)d->regex, PCRE2_ZERO_TERMINATED,
+                                          PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE |
+                                              (d->case_sensitive ? 0 : PCRE2_CASELESS),
+                                          &e, &off, NULL);
+            if (ip.code[ip.n]) {
+                pcre2_jit_compile(ip.code[ip.n], PCRE2_JIT_COMPLETE);
+                ip.n++;
+            }
+        }
+        struct pl_inject_scratch *is = pl_inject_scratch_new();
+        struct sbuf mb = gen_prose(1 << 20, 0);
+        struct sbuf ev100 = gen_prose(100, 0);
+        struct sbuf ev612 = gen_prose(612, 0); /* an event with the 512-byte tail of earlier ones */
+        static const char *const keys[] = {"prose90", "prose10k", "json10k",
+                                           "prose1m", "sse100",   "sse612"};
+        struct sbuf *in[] = {&prose90, &prose10k, &chat, &mb, &ev100, &ev612};
+        header("Response scanning (pl_inject_scan: 25 patterns, six passes; clean text)");
+        for (size_t i = 0; i < PL_ARRAY_SIZE(keys); i++) {
+            if (!WANT_CASE(keys[i]))
+                continue;
+            struct inj_ctx x = {.db = idb, .s = is, .text = pl_str_from(in[i]->p, in[i]->len)};
+            double ns = measure(run_inject, &x, &iters);
+            snprintf(note, sizeof(note), "%s", x.rc ? "error" : x.res.n ? "MATCH" : "clean");
+            char label[64];
+            snprintf(label, sizeof(label), "%s, %zu B", keys[i], in[i]->len);
+            row(label, ns, in[i]->len, iters, note);
+            snprintf(name, sizeof(name), "inject_%s", keys[i]);
+            add_figure(name, ns / 1e3, "us");
+            if (!no_peer && i < 4) {
+                ip.text = x.text;
+                double pns = measure(run_inj_peer, &ip, &iters);
+                snprintf(label, sizeof(label), "peer: PCRE2 JIT x%zu, primary pass only", ip.n);
+                row(label, pns, in[i]->len, iters, "");
+                snprintf(name, sizeof(name), "inject_peer_%s", keys[i]);
+                add_figure(name, pns / 1e3, "us");
+            }
+        }
+        if (WANT_CASE("sse_event")) {
+            struct inj_ctx x = {
+                .db = idb, .s = is, .text = pl_str_from(ev612.p, ev612.len), .dlp = db, .ds = s};
+            double ns = measure(run_sse_event, &x, &iters);
+            row("SSE event: 100 B + 512 B tail, injection + DLP", ns, 0, iters, "");
+            add_figure("inject_sse_event", ns / 1e3, "us");
+        }
+        row("pl_inject_compile, first in the process", first_ns, 0, 1, "built-in anchors");
+        row("pl_inject_compile, again (reload)", again_ns, 0, 1, "anchors shared");
+        add_figure("inject_compile_first", first_ns / 1e6, "ms");
+        add_figure("inject_compile_again", again_ns / 1e6, "ms");
+        for (size_t i = 0; i < ip.n; i++)
+            pcre2_code_free(ip.code[i]);
+        pcre2_match_data_free(ip.md);
+        pl_inject_scratch_free(is);
+        pl_inject_free(idb);
+        free(mb.p);
+        free(ev100.p);
+        free(ev612.p);
     }
 
     /* 5: compile time and memory (each compile timed once; median of REPS compiles). */

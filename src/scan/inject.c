@@ -960,39 +960,23 @@ decode_run(struct pl_inject_scratch *s, struct pl_str run, uint8_t depth)
     return n > 0 ? keep_payload(s, s->tmp, (size_t)n, depth) : 0;
 }
 
-/* Strategies A (the whole text without whitespace) and B (each run of 16+) on one text. */
+/*
+ * Strategies A (the whole text without whitespace, when it has a run of 8+ symbols and
+ * nothing but symbols, '=' and whitespace) and B (each run of 16+ symbols plus up to two
+ * '='), in one pass over the text.
+ */
 static int
 decode_text(struct pl_inject_scratch *s, const char *t, size_t n, uint8_t depth)
 {
-    size_t run = 0, best = 0;
+    size_t best = 0;
     bool whole = true; /* only base64 symbols, '=' and ASCII whitespace */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)t[i];
-        if (b64_class[c] || c == '=') {
-            run++;
-            best = run > best ? run : best;
-        } else {
-            run = 0;
-            if (!(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'))
-                whole = false;
-        }
-    }
-    if (best < MIN_DEC_RUN)
-        return 0;
     int r;
-    if (whole) {
-        if (reserve(&s->work, &s->work_cap, n))
-            return -ENOMEM;
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (b64_class[(unsigned char)t[i]] || t[i] == '=')
-                s->work[m++] = t[i];
-        /* decode_run() writes to tmp, not work: the run may stay in work. */
-        if ((r = decode_run(s, (struct pl_str){s->work, m}, depth)))
-            return r;
-    }
     for (size_t i = 0; i < n;) {
-        if (!b64_class[(unsigned char)t[i]]) {
+        unsigned char c = (unsigned char)t[i];
+        if (!b64_class[c]) {
+            if (c != '=' &&
+                !(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'))
+                whole = false;
             i++;
             continue;
         }
@@ -1002,11 +986,21 @@ decode_text(struct pl_inject_scratch *s, const char *t, size_t n, uint8_t depth)
         size_t end = j;
         for (int k = 0; k < 2 && end < n && t[end] == '='; k++)
             end++;
+        best = PL_MAX(best, end - i);
         if (j - i >= MIN_DEC_SEG && (r = decode_run(s, (struct pl_str){t + i, end - i}, depth)))
             return r;
-        i = end > j ? end : j;
+        i = end;
     }
-    return 0;
+    if (!whole || best < MIN_DEC_RUN)
+        return 0;
+    if (reserve(&s->work, &s->work_cap, n))
+        return -ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (b64_class[(unsigned char)t[i]] || t[i] == '=')
+            s->work[m++] = t[i];
+    /* decode_run() writes to tmp, not work: the run may stay in work. */
+    return decode_run(s, (struct pl_str){s->work, m}, depth);
 }
 
 /* All payloads of the pass-1 text, breadth first, with their anchor hits. */
@@ -1058,11 +1052,15 @@ build_payloads(const struct pl_inject_db *db, struct pl_inject_scratch *s)
 
 /* ---------------------------------------------------------------- passes */
 
+static const unsigned char leet_class[256] = {
+    ['0'] = 1, ['1'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['7'] = 1, ['@'] = 1, ['$'] = 1,
+};
+
 static bool
 has_leet(const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (strchr("013457@$", p[i]) && p[i])
+        if (leet_class[(unsigned char)p[i]])
             return true;
     return false;
 }
