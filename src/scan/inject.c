@@ -906,17 +906,20 @@ fnv(const char *p, size_t n)
 static int
 keep_payload(struct pl_inject_scratch *s, const char *p, size_t n, uint8_t depth)
 {
-    if (!printable(p, n) || s->n_dec >= MAX_DECODED)
+    if (!printable(p, n))
         return 0;
+    /* Past the limits the text cannot be scanned completely: fail closed. */
+    if (s->n_dec >= MAX_DECODED)
+        return -E2BIG;
     size_t bound = pl_norm_bound(n);
-    if (bound == SIZE_MAX || s->dpool_len + bound > s->dpool_budget)
-        return 0; /* over the budget: stop decoding (documented limit) */
-    if (reserve(&s->dpool, &s->dpool_cap, s->dpool_len + bound))
+    if (bound == SIZE_MAX || reserve(&s->dpool, &s->dpool_cap, s->dpool_len + bound))
         return -ENOMEM;
     int m = pl_normalize((struct pl_str){p, n}, PL_NORM_MATCHING, s->dpool + s->dpool_len,
                          s->dpool_cap - s->dpool_len);
     if (m < 0)
         return m == -E2BIG ? -ENOMEM : m;
+    if (s->dpool_len + (size_t)m > s->dpool_budget)
+        return -E2BIG;
     uint64_t h = fnv(s->dpool + s->dpool_len, (size_t)m);
     for (size_t i = 0; i < s->n_dec; i++)
         if (s->dec[i].hash == h && s->dec[i].len == (size_t)m &&
@@ -945,7 +948,8 @@ decode_run(struct pl_inject_scratch *s, struct pl_str run, uint8_t depth)
         PL_B64_STD | PL_B64_PAD_FORBIDDEN,
         PL_B64_URL | PL_B64_PAD_FORBIDDEN,
     };
-    if (reserve(&s->tmp, &s->cap_tmp, run.len / 2 + 4))
+    /* base64 decodes to 3/4 of the run, hex to 1/2 */
+    if (reserve(&s->tmp, &s->cap_tmp, run.len + 4))
         return -ENOMEM;
     for (size_t f = 0; f < PL_ARRAY_SIZE(forms); f++) {
         int n = pl_decode_base64(run, s->tmp, s->cap_tmp, forms[f]);
@@ -1164,7 +1168,9 @@ run_tier(const struct pl_inject_db *db, struct pl_inject_scratch *s, struct pl_s
         const uint64_t *bits = s->dhits + d->hits;
         r = run_variant(db, s, core, V_PRIMARY, bits, t, d->len, PL_INJECT_PASS_DECODED, d->depth,
                         res);
-        if (r || core)
+        if (r)
+            return r;
+        if (core)
             continue;
         r = run_variant(db, s, core, V_NOSPACE, bits, t, d->len, PL_INJECT_PASS_DECODED, d->depth,
                         res);

@@ -119,7 +119,11 @@ struct pl_inject_result {
 /*
  * Scan one text blob (any bytes; invalid UTF-8 is carried through). Fills *res (res->n == 0:
  * clean). Every pattern's every match in the winning pass is listed, in text order per
- * pattern. Returns 0, or -ENOMEM (the caller must fail closed).
+ * pattern. Returns 0; or, when the text could not be scanned completely (the caller must fail
+ * closed): -E2BIG (more than 4096 printable encoded payloads, or decoded payloads over 4x the
+ * input and 256 KiB), -ERANGE (a PCRE2 match limit: a user pattern that backtracks too much),
+ * -ENOMEM, -EIO. User patterns are compiled as written (no multi-line mode) and go through
+ * the same passes as the built-ins.
  */
 int pl_inject_scan(const struct pl_inject_db *db, struct pl_inject_scratch *s, struct pl_str text,
                    struct pl_inject_result *res);
