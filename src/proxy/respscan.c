@@ -738,7 +738,7 @@ pl_resp_data(struct pl_req *r, const char *p, size_t n)
     } else {
         int e = pl_decoder_feed(rs->dec, p, n, decoded_cb, r);
         if (e < 0 && e != -ECANCELED)
-            block(r, 502, "response_scan", "compressed response cannot be decoded");
+            block(r, 403, "response_scan", "compressed response cannot be scanned");
     }
     if (rs->fail_status)
         return answer(r);
@@ -751,7 +751,7 @@ pl_resp_end(struct pl_req *r)
 {
     struct pl_respscan *rs = r->rs;
     if (rs->dec && pl_decoder_finish(rs->dec) < 0)
-        block(r, 502, "response_scan", "compressed response cannot be decoded");
+        block(r, 403, "response_scan", "compressed response cannot be scanned");
     else if (rs->sse) {
         if (pl_sse_pending(&rs->sp)) /* the standard drops an unterminated last event */
             log_sse(r, "sse_framing", "unterminated last event dropped", false);

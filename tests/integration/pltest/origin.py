@@ -19,8 +19,25 @@ Routes (path → behaviour; query parameters in brackets):
   /bad-resp/KIND        a malformed reply (see BAD_RESPONSES)
   anything else         200 "ok METHOD TARGET\\n"
 Custom routes can be added with origin.route(prefix, fn(req) -> Reply).
+
+Helpers for response-scanning tests (module level, used by custom routes):
+  compress(data, coding) / decompress(data, coding)
+                        gzip, deflate (zlib), deflate-raw, br and zstd bodies (br and zstd via
+                        the system's libbrotlienc/libbrotlidec and libzstd; codec_missing(coding)
+                        says why one is unavailable)
+  gated_pieces(origin, steps)
+                        yields the bytes steps in order; a str step is a gate name the reply
+                        waits on (origin.open_gate(name)) before going on
+  sse_event(data, ...)  one Server-Sent Event as bytes (data lines, optional event/id fields)
+  sse_reply(origin, steps, coding=None)
+                        a chunked text/event-stream reply whose pieces (events) are sent as
+                        they come, with gates between them; coding="gzip" compresses the stream
+                        with a sync flush after every piece, so each one is decodable at once
 """
 
+import ctypes
+import ctypes.util
+import gzip
 import hashlib
 import json
 import selectors
@@ -28,6 +45,7 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
@@ -659,3 +677,248 @@ def default_route(origin, req):
         return Reply(raw=BAD_RESPONSES[p.rsplit("/", 1)[1]])
     return Reply(headers=[("Content-Type", "text/plain")],
                  body=f"ok {req.method} {req.target}\n".encode())
+
+
+# ---------------------------------------------------------------- content codings
+
+
+def _load_lib(*names):
+    for n in names:
+        for cand in (n, ctypes.util.find_library(n.split(".so")[0].removeprefix("lib"))):
+            if not cand:
+                continue
+            try:
+                return ctypes.CDLL(cand)
+            except OSError:
+                continue
+    return None
+
+
+_LIBS = {}
+
+
+def _lib(kind):
+    if kind not in _LIBS:
+        if kind == "brenc":
+            lib = _load_lib("libbrotlienc.so.1", "libbrotlienc.so")
+            if lib is not None:
+                lib.BrotliEncoderMaxCompressedSize.restype = ctypes.c_size_t
+                lib.BrotliEncoderMaxCompressedSize.argtypes = [ctypes.c_size_t]
+                lib.BrotliEncoderCompress.restype = ctypes.c_int
+                lib.BrotliEncoderCompress.argtypes = [
+                    ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_char_p,
+                    ctypes.POINTER(ctypes.c_size_t), ctypes.c_void_p]
+        elif kind == "brdec":
+            lib = _load_lib("libbrotlidec.so.1", "libbrotlidec.so")
+            if lib is not None:
+                lib.BrotliDecoderCreateInstance.restype = ctypes.c_void_p
+                lib.BrotliDecoderCreateInstance.argtypes = [ctypes.c_void_p] * 3
+                lib.BrotliDecoderDestroyInstance.restype = None
+                lib.BrotliDecoderDestroyInstance.argtypes = [ctypes.c_void_p]
+                lib.BrotliDecoderDecompressStream.restype = ctypes.c_int
+                lib.BrotliDecoderDecompressStream.argtypes = [
+                    ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t),
+                    ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t),
+                    ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
+        elif kind == "zstd":
+            lib = _load_lib("libzstd.so.1", "libzstd.so")
+            if lib is not None:
+                lib.ZSTD_compressBound.restype = ctypes.c_size_t
+                lib.ZSTD_compressBound.argtypes = [ctypes.c_size_t]
+                lib.ZSTD_compress.restype = ctypes.c_size_t
+                lib.ZSTD_compress.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p,
+                                              ctypes.c_size_t, ctypes.c_int]
+                lib.ZSTD_decompress.restype = ctypes.c_size_t
+                lib.ZSTD_decompress.argtypes = [ctypes.c_void_p, ctypes.c_size_t,
+                                                ctypes.c_char_p, ctypes.c_size_t]
+                lib.ZSTD_isError.restype = ctypes.c_uint
+                lib.ZSTD_isError.argtypes = [ctypes.c_size_t]
+        else:
+            raise ValueError(kind)
+        _LIBS[kind] = lib
+    return _LIBS[kind]
+
+
+def codec_missing(coding):
+    """None when compress()/decompress() support coding here, else the reason (for a skip)."""
+    if coding == "br":
+        if _lib("brenc") is None or _lib("brdec") is None:
+            return "libbrotlienc/libbrotlidec (Debian libbrotli1) not found"
+    elif coding == "zstd":
+        if _lib("zstd") is None:
+            return "libzstd (Debian libzstd1) not found"
+    elif coding not in ("gzip", "x-gzip", "deflate", "deflate-raw", "identity"):
+        return f"unknown coding {coding!r}"
+    return None
+
+
+def compress(data, coding):
+    """data encoded with a content coding: gzip, deflate (zlib-wrapped, RFC 1950), deflate-raw
+    (RFC 1951, as some servers send for "deflate"), br, zstd, identity."""
+    data = bytes(data)
+    if coding in ("gzip", "x-gzip"):
+        return gzip.compress(data, 9, mtime=0)
+    if coding == "deflate":
+        return zlib.compress(data, 9)
+    if coding == "deflate-raw":
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return c.compress(data) + c.flush()
+    if coding == "identity":
+        return data
+    why = codec_missing(coding)
+    if why:
+        raise RuntimeError(why)
+    if coding == "br":
+        lib = _lib("brenc")
+        cap = lib.BrotliEncoderMaxCompressedSize(len(data)) or (len(data) + 1024)
+        out = ctypes.create_string_buffer(cap)
+        n = ctypes.c_size_t(cap)
+        # quality 11, window 22, generic mode
+        if not lib.BrotliEncoderCompress(11, 22, 0, len(data), data, ctypes.byref(n), out):
+            raise RuntimeError("BrotliEncoderCompress failed")
+        return out.raw[: n.value]
+    if coding == "zstd":
+        lib = _lib("zstd")
+        cap = lib.ZSTD_compressBound(len(data))
+        out = ctypes.create_string_buffer(cap)
+        n = lib.ZSTD_compress(out, cap, data, len(data), 19)
+        if lib.ZSTD_isError(n):
+            raise RuntimeError("ZSTD_compress failed")
+        return out.raw[:n]
+    raise ValueError(coding)
+
+
+def decompress(data, coding, limit=256 << 20, partial=False):
+    """Inverse of compress(). Raises ValueError when data is not a complete valid stream; with
+    partial=True (gzip, deflate, br) a stream cut short gives what it decodes to so far (for
+    bodies a client received only in part)."""
+    data = bytes(data)
+    c = (coding or "identity").strip().lower()
+    try:
+        if c in ("gzip", "x-gzip"):
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out = d.decompress(data, limit)
+            if not d.eof and not partial:
+                raise ValueError("gzip stream cut short")
+            return out
+        if c in ("deflate", "deflate-raw"):
+            wbits = [zlib.MAX_WBITS, -15] if c == "deflate" else [-15]
+            for i, wb in enumerate(wbits):
+                d = zlib.decompressobj(wb)
+                try:
+                    out = d.decompress(data, limit)
+                except zlib.error:
+                    if i + 1 < len(wbits):
+                        continue
+                    raise
+                if not d.eof and not partial:
+                    raise ValueError("deflate stream cut short")
+                return out
+    except zlib.error as e:
+        raise ValueError(f"{c}: {e}") from None
+    if c in ("identity", ""):
+        return data
+    why = codec_missing(c)
+    if why:
+        raise RuntimeError(why)
+    if c == "br":
+        out, complete = _brotli_decode(data, limit)
+        if not complete and not partial:
+            raise ValueError("br: not a complete, valid brotli stream")
+        return out
+    if c == "zstd":
+        lib = _lib("zstd")
+        cap = max(1 << 16, 32 * len(data))
+        while True:
+            out = ctypes.create_string_buffer(cap)
+            n = lib.ZSTD_decompress(out, cap, data, len(data))
+            if not lib.ZSTD_isError(n):
+                return out.raw[:n]
+            if cap >= limit:
+                raise ValueError("zstd: not a valid zstd frame")
+            cap *= 4
+    raise ValueError(f"unknown coding {coding!r}")
+
+
+def _brotli_decode(data, limit):
+    """(decoded bytes, complete) with libbrotlidec's streaming API; ValueError if corrupt."""
+    lib = _lib("brdec")
+    st = lib.BrotliDecoderCreateInstance(None, None, None)
+    if not st:
+        raise MemoryError("BrotliDecoderCreateInstance")
+    inbuf = ctypes.create_string_buffer(data, len(data))
+    outbuf = ctypes.create_string_buffer(1 << 16)
+    avail_in = ctypes.c_size_t(len(data))
+    next_in = ctypes.c_void_p(ctypes.addressof(inbuf))
+    out = bytearray()
+    try:
+        while True:
+            avail_out = ctypes.c_size_t(len(outbuf))
+            next_out = ctypes.c_void_p(ctypes.addressof(outbuf))
+            res = lib.BrotliDecoderDecompressStream(st, ctypes.byref(avail_in),
+                                                    ctypes.byref(next_in),
+                                                    ctypes.byref(avail_out),
+                                                    ctypes.byref(next_out), None)
+            out += outbuf.raw[: len(outbuf) - avail_out.value]
+            if len(out) > limit:
+                raise ValueError("br: output over the limit")
+            if res == 1:  # SUCCESS
+                if avail_in.value:
+                    raise ValueError("br: bytes after the end of the stream")
+                return bytes(out), True
+            if res == 3:  # NEEDS_MORE_OUTPUT
+                continue
+            if res == 2:  # NEEDS_MORE_INPUT: the stream was cut short
+                return bytes(out), False
+            raise ValueError("br: not a valid brotli stream")
+    finally:
+        lib.BrotliDecoderDestroyInstance(st)
+
+
+# ---------------------------------------------------------------- gated streams and SSE
+
+
+def gated_pieces(origin, steps, guard=GUARD * 2):
+    """Yield the bytes steps in order. A str step is a gate name: wait until the test calls
+    origin.open_gate(name) (origin.stop() opens every gate). A gate that never opens within the
+    guard raises ConnectionError, which closes the connection."""
+    for s in steps:
+        if isinstance(s, str):
+            if not origin.gate(s).wait(guard):
+                raise ConnectionError(f"gate {s!r} never opened")
+            continue
+        yield bytes(s)
+
+
+def sse_event(data, event=None, id=None, eol="\n", space=True):
+    """One event: `data` (str; each of its lines becomes a data field), then a blank line."""
+    sp = " " if space else ""
+    out = ""
+    if event is not None:
+        out += f"event:{sp}{event}{eol}"
+    if id is not None:
+        out += f"id:{sp}{id}{eol}"
+    for line in data.split("\n"):
+        out += f"data:{sp}{line}{eol}"
+    return (out + eol).encode("utf-8")
+
+
+def _gzip_stream(pieces):
+    """gzip-encode an iterable of pieces, flushing (Z_SYNC_FLUSH) after each one."""
+    c = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    for p in pieces:
+        yield c.compress(p) + c.flush(zlib.Z_SYNC_FLUSH)
+    yield c.flush(zlib.Z_FINISH)
+
+
+def sse_reply(origin, steps, coding=None, headers=(), ctype="text/event-stream; charset=utf-8"):
+    """A chunked text/event-stream Reply sending steps (bytes pieces and gate names, see
+    gated_pieces) as they come; with coding="gzip" the stream is gzip-encoded piece by piece."""
+    pieces = gated_pieces(origin, steps)
+    hdrs = [("Content-Type", ctype), ("Cache-Control", "no-cache")]
+    if coding == "gzip":
+        pieces = _gzip_stream(pieces)
+        hdrs.append(("Content-Encoding", "gzip"))
+    elif coding is not None:
+        raise ValueError(f"sse_reply: unsupported coding {coding!r}")
+    return Reply(headers=hdrs + list(headers), body=pieces, chunked=True)
