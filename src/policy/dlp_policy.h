@@ -24,8 +24,7 @@ int pl_policy_build_dlp(const struct pl_config *cfg, char *const *envp, struct p
  * standard built-ins when response_scanning is enabled and include_defaults, user patterns
  * merged by name. Returns 0, or -EINVAL / -ENOMEM with a malloc'd message in *ret_err.
  */
-int pl_policy_build_inject(const struct pl_config *cfg, struct pl_inject_db **ret,
-                           char **ret_err);
+int pl_policy_build_inject(const struct pl_config *cfg, struct pl_inject_db **ret, char **ret_err);
 
 /*
  * True when an environment variable is a secret under the reference rules: value of at
