@@ -1105,9 +1105,10 @@ handle_upstream_data(struct pl_req *r)
         int fr = pl_resp_begin(r, p, (size_t)rc);
         if (fr < 0)
             return -1;
-        evbuffer_drain(in, (size_t)rc);
-        if (fr > 0)
+        if (fr > 0) {
+            evbuffer_drain(in, (size_t)rc);
             continue; /* the scanner writes the head */
+        }
         bool client11 = r->h.minor_version >= 1;
         if (resp->body == PL_H1_BODY_CHUNKED || resp->body == PL_H1_BODY_UNTIL_EOF) {
             if (client11)
@@ -1117,7 +1118,10 @@ handle_upstream_data(struct pl_req *r)
         }
         if (!resp->keep_alive && resp->body == PL_H1_BODY_UNTIL_EOF && !client11)
             r->c->close_after = true;
-        if (write_response_head(r, resp, false) < 0) {
+        /* `resp` points into `in`: write the head before draining it. */
+        int wr = write_response_head(r, resp, false);
+        evbuffer_drain(in, (size_t)rc);
+        if (wr < 0) {
             r->resp_body = PL_H1_BODY_UNTIL_EOF;
             fail_request(r, 502, "upstream response head too large");
             return -1;
