@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "http/http_int.h"
+#include "util/buf.h"
 
 /* ------------------------------------------------------------------ byte classes */
 
@@ -354,4 +355,323 @@ pl_url_host_normalize(struct pl_str host, char *buf, size_t size)
         buf[i] = pl_ascii_lower(h.p[i]);
     buf[h.len] = '\0';
     return (int)h.len;
+}
+
+/* ------------------------------------------------------ canonical form and resolution */
+
+/*
+ * A URI reference split by the RFC 3986 appendix B grammar. Slices point into the input;
+ * path and query are raw (not yet encoded); the fragment is dropped.
+ */
+struct uri_ref {
+    struct pl_str scheme;
+    bool has_scheme;
+    struct pl_str authority; /* validated by parse_authority() when present */
+    bool has_authority;
+    struct pl_str path;
+    struct pl_str query; /* without '?' */
+    bool has_query;
+};
+
+static bool
+is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Stripped anywhere by WHATWG parsers (browsers, many HTTP clients): they can hide a "//". */
+static bool
+is_tab_nl(char c)
+{
+    return c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool
+is_slashlike(char c)
+{
+    return c == '/' || c == '\\';
+}
+
+/*
+ * Does s[i..] start with two slashes in the eyes of a WHATWG parser ("\\", "/\", "\/", or "//"
+ * with tabs or newlines in between or before) without being a plain "//"? Such a reference
+ * names another host for a browser but a path on the base host for RFC 3986; it is refused
+ * rather than resolved one way or the other.
+ */
+static bool
+authority_ambiguous(struct pl_str s, size_t i)
+{
+    char c[2];
+    size_t n = 0, k = i;
+    if (s.len - i >= 2 && s.p[i] == '/' && s.p[i + 1] == '/')
+        return false;
+    for (; k < s.len && n < 2; k++) {
+        if (is_tab_nl(s.p[k]))
+            continue;
+        c[n++] = s.p[k];
+    }
+    return n == 2 && is_slashlike(c[0]) && is_slashlike(c[1]);
+}
+
+/*
+ * scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"; anything else before a ':' is part of
+ * a relative path (as in WHATWG parsers; RFC 3986 would call "1a:b" malformed). The authority,
+ * when present, must pass parse_authority(); path and query may hold any bytes (they are
+ * encoded on output). Returns 0 or -EINVAL.
+ */
+static int
+split_ref(struct pl_str in, struct uri_ref *ret)
+{
+    struct uri_ref r = {0};
+    struct authority a;
+    const char *p = in.p;
+    size_t len = in.len, i = 0, start;
+
+    if (len > 0 && IS_ALPHA((unsigned char)p[0])) {
+        size_t j = 1;
+        while (j < len && pl_http_is((unsigned char)p[j], PL_HC_SCHEME))
+            j++;
+        if (j < len && p[j] == ':') {
+            r.scheme = pl_str_from(p, j);
+            r.has_scheme = true;
+            i = j + 1;
+        }
+    }
+    if (authority_ambiguous(in, i))
+        return -EINVAL;
+    if (len - i >= 2 && p[i] == '/' && p[i + 1] == '/') {
+        start = i += 2;
+        while (i < len && p[i] != '/' && p[i] != '?' && p[i] != '#')
+            i++;
+        r.authority = pl_str_from(p + start, i - start);
+        r.has_authority = true;
+        if (parse_authority(r.authority, true, &a) < 0)
+            return -EINVAL;
+    }
+    start = i;
+    while (i < len && p[i] != '?' && p[i] != '#')
+        i++;
+    r.path = pl_str_from(p + start, i - start);
+    if (i < len && p[i] == '?') {
+        start = ++i;
+        while (i < len && p[i] != '#')
+            i++;
+        r.query = pl_str_from(p + start, i - start);
+        r.has_query = true;
+    }
+    *ret = r;
+    return 0;
+}
+
+/* Bytes pl_url_parse() takes raw in a path (query: also '?'); '%' is handled apart. */
+static bool
+raw_ok(unsigned char c, bool query)
+{
+    return pl_http_is(c, PL_HC_UNRES | PL_HC_SUBDELIM) || c == ':' || c == '@' || c == '/' ||
+           c == '[' || c == ']' || (query && c == '?');
+}
+
+/* Append s, percent-encoding (upper-case hex) what pl_url_parse() would refuse. */
+static int
+add_encoded(struct pl_buf *out, struct pl_str s, bool query)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0, i = 0;
+    int r;
+
+    while (i < s.len) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (raw_ok(c, query)) {
+            i++;
+            continue;
+        }
+        if (c == '%' && pct_ok(s.p, s.len, i)) {
+            i += 3;
+            continue;
+        }
+        char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+        if ((r = pl_buf_add(out, s.p + run, i - run)) < 0 ||
+            (r = pl_buf_add(out, esc, sizeof(esc))) < 0)
+            return r;
+        run = ++i;
+    }
+    return pl_buf_add(out, s.p + run, s.len - run);
+}
+
+/* Drop the last "/segment" of the path that starts at out->data[from]. */
+static void
+pop_segment(struct pl_buf *out, size_t from)
+{
+    size_t n = out->len;
+    while (n > from && out->data[n - 1] != '/')
+        n--;
+    if (n > from)
+        n--;
+    out->len = n;
+    if (out->data)
+        out->data[n] = '\0';
+}
+
+/*
+ * Append remove_dot_segments(dir + rel) (RFC 3986 §5.2.4), encoding each segment. dir is empty
+ * or starts and ends with '/'; dir + rel is empty or starts with '/'. For such paths the
+ * algorithm reduces to: "." is skipped, ".." drops the last output segment, anything else is
+ * appended, and a path ending in "." or ".." keeps a trailing '/'. Each output byte is removed
+ * at most once, so this is linear; the buffer maximum also bounds the intermediate output.
+ * Escapes are not decoded: "%2e" is not a dot segment.
+ */
+static int
+add_path_resolved(struct pl_buf *out, struct pl_str dir, struct pl_str rel)
+{
+    size_t from = out->len, n = dir.len + rel.len, i = 0;
+    int r;
+
+    PL_BUG_ON(dir.len > 0 && (dir.p[0] != '/' || dir.p[dir.len - 1] != '/'));
+    PL_BUG_ON(dir.len == 0 && rel.len > 0 && rel.p[0] != '/');
+    while (i < n) {
+        /* The byte at i is a '/'; the segment runs to the next '/' and never straddles dir and
+         * rel because dir ends with '/'. */
+        struct pl_str src = i + 1 >= dir.len ? rel : dir;
+        size_t off = i + 1 >= dir.len ? dir.len : 0;
+        size_t j = i + 1;
+        while (j < n && src.p[j - off] != '/')
+            j++;
+        struct pl_str seg = pl_str_from(src.p + (i + 1 - off), j - i - 1);
+        bool last = j == n;
+        bool dot = seg.len == 1 && seg.p[0] == '.';
+        bool dotdot = seg.len == 2 && seg.p[0] == '.' && seg.p[1] == '.';
+        if (dotdot)
+            pop_segment(out, from);
+        if (dot || dotdot) {
+            if (last && (r = pl_buf_add_ch(out, '/')) < 0)
+                return r;
+        } else if ((r = pl_buf_add_ch(out, '/')) < 0 || (r = add_encoded(out, seg, false)) < 0) {
+            return r;
+        }
+        i = j;
+    }
+    return 0;
+}
+
+/* "scheme://authority" with the scheme lower-cased. */
+static int
+add_prefix(struct pl_buf *out, struct pl_str scheme, struct pl_str authority)
+{
+    int r;
+    for (size_t i = 0; i < scheme.len; i++)
+        if ((r = pl_buf_add_ch(out, pl_ascii_lower(scheme.p[i]))) < 0)
+            return r;
+    if ((r = pl_buf_add(out, "://", 3)) < 0)
+        return r;
+    return pl_buf_add_str(out, authority);
+}
+
+/* "?query" (encoded), after inserting "/" when the path written since path_from is empty. */
+static int
+add_query(struct pl_buf *out, size_t path_from, struct pl_str query, bool has_query)
+{
+    int r;
+    if (!has_query)
+        return 0;
+    if (out->len == path_from && (r = pl_buf_add_ch(out, '/')) < 0)
+        return r;
+    if ((r = pl_buf_add_ch(out, '?')) < 0)
+        return r;
+    return add_encoded(out, query, true);
+}
+
+/*
+ * in must not point into out (out is reset before in is read). Every byte written is either
+ * the validated authority, a lower-cased scheme byte, or a byte raw_ok() accepts / a valid
+ * escape, which is what makes the result parse.
+ */
+int
+pl_url_canonical(struct pl_str in, struct pl_buf *out)
+{
+    struct uri_ref u;
+    size_t path_from;
+    int r = -EINVAL;
+
+    pl_buf_reset(out);
+    if (!in.p || split_ref(in, &u) < 0 || !u.has_scheme || !u.has_authority)
+        goto fail;
+    if ((r = add_prefix(out, u.scheme, u.authority)) < 0)
+        goto fail;
+    path_from = out->len;
+    if ((r = add_encoded(out, u.path, false)) < 0 ||
+        (r = add_query(out, path_from, u.query, u.has_query)) < 0)
+        goto fail;
+    return 0;
+fail:
+    pl_buf_reset(out);
+    return r;
+}
+
+/* base and ref must not point into out. */
+int
+pl_url_resolve(struct pl_str base, struct pl_str ref, struct pl_buf *out)
+{
+    struct uri_ref b, t;
+    struct pl_str scheme, authority, query;
+    bool has_query;
+    size_t path_from;
+    int r = -EINVAL;
+
+    pl_buf_reset(out);
+    if (!base.p || split_ref(base, &b) < 0 || !b.has_scheme || !b.has_authority)
+        goto fail;
+    if (!ref.p)
+        ref = PL_STR("");
+    while (ref.len > 0 && is_ws(ref.p[0])) {
+        ref.p++;
+        ref.len--;
+    }
+    while (ref.len > 0 && is_ws(ref.p[ref.len - 1]))
+        ref.len--;
+    if (split_ref(ref, &t) < 0)
+        goto fail;
+
+    /* RFC 3986 §5.2.2, strict. */
+    if (t.has_scheme) {
+        /* "http:foo" is an absolute URI without an authority: nothing we can fetch. */
+        if (!t.has_authority)
+            goto fail;
+        scheme = t.scheme;
+    } else {
+        scheme = b.scheme;
+    }
+    authority = t.has_authority ? t.authority : b.authority;
+    query = t.query;
+    has_query = t.has_query;
+    if ((r = add_prefix(out, scheme, authority)) < 0)
+        goto fail;
+    path_from = out->len;
+
+    if (t.has_scheme || t.has_authority || (t.path.len > 0 && t.path.p[0] == '/')) {
+        r = add_path_resolved(out, PL_STR_NULL, t.path);
+    } else if (t.path.len == 0) {
+        /* Same document: the base path as it is (no dot removal, as in the RFC). */
+        if (!has_query) {
+            query = b.query;
+            has_query = b.has_query;
+        }
+        r = add_encoded(out, b.path, false);
+    } else {
+        /* §5.2.3 merge: the base path up to its last '/', or "/" for an empty base path. */
+        struct pl_str dir;
+        if (b.path.len == 0) {
+            dir = PL_STR("/");
+        } else {
+            dir = b.path;
+            while (dir.p[dir.len - 1] != '/')
+                dir.len--;
+        }
+        r = add_path_resolved(out, dir, t.path);
+    }
+    if (r < 0 || (r = add_query(out, path_from, query, has_query)) < 0)
+        goto fail;
+    return 0;
+fail:
+    pl_buf_reset(out);
+    return r;
 }

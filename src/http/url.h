@@ -76,4 +76,29 @@ bool pl_url_host_matches(const struct pl_url *u, struct pl_str host_header);
  */
 int pl_url_host_normalize(struct pl_str host, char *buf, size_t size);
 
+struct pl_buf;
+
+/*
+ * Make a URL that an agent handed us (the url parameter of /fetch) sendable. The scheme is
+ * lower-cased and the authority kept as written (it must satisfy pl_url_parse(): no spaces,
+ * no non-ASCII, valid port...). In the path and query, every byte that pl_url_parse() would
+ * refuse is percent-encoded with upper-case hex: controls, space, DEL, '"', '<', '>', '\\',
+ * '^', '`', '{', '|', '}', bytes >= 0x80, and a '%' that does not start a valid escape.
+ * Valid escapes are kept as written. The fragment is dropped (it is never sent). An empty
+ * path before a query becomes "/". The result is written to out (reset first) and always
+ * parses with pl_url_parse(). Returns 0; -EINVAL when in is not an absolute URL with an
+ * authority ("scheme://authority...") that pl_url_parse() accepts; -E2BIG or -ENOMEM from out.
+ */
+int pl_url_canonical(struct pl_str in, struct pl_buf *out);
+
+/*
+ * Resolve a reference (a Location header value) against an absolute base URL, RFC 3986
+ * section 5.2 (strict: a reference with a scheme is absolute), with remove_dot_segments on
+ * the merged path; then canonicalise the result as pl_url_canonical() does. Leading and
+ * trailing ASCII whitespace of ref is ignored; an empty ref resolves to the base. Scheme-
+ * relative references ("//host/p") take the base's scheme. Returns 0, -EINVAL (base or
+ * result unusable), -E2BIG or -ENOMEM (out).
+ */
+int pl_url_resolve(struct pl_str base, struct pl_str ref, struct pl_buf *out);
+
 #endif

@@ -355,3 +355,22 @@ pl_audit_redact_url(struct pl_str url, char *buf, size_t size)
     }
     snprintf(buf, size, "%.*s/[redacted]", (int)end, url.p);
 }
+
+bool
+pl_audit_content_scanner(const char *scanner)
+{
+    static const char *const list[] = {"dlp",
+                                       "body_dlp",
+                                       "header_dlp",
+                                       "response_scan",
+                                       "core_dlp",
+                                       "seed_phrase",
+                                       "env_leak",
+                                       "address_protection",
+                                       "mcp_input_scanning",
+                                       "cross_request_entropy"};
+    for (size_t i = 0; scanner && i < PL_ARRAY_SIZE(list); i++)
+        if (!strcmp(scanner, list[i]))
+            return true;
+    return false;
+}

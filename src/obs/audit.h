@@ -77,4 +77,8 @@ const char *pl_audit_mitre(const char *scanner);
  */
 void pl_audit_redact_url(struct pl_str url, char *buf, size_t size);
 
+/* Is scanner a content scanner (dlp, body_dlp, header_dlp, response_scan, ...)? Their blocks
+ * are logged, and answered, with the URL redacted (reference §7.1). */
+bool pl_audit_content_scanner(const char *scanner);
+
 #endif

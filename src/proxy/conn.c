@@ -371,9 +371,8 @@ reject_parsed(struct pl_client *c, struct pl_req *r, int status, const char *rea
     respond_text(c, status, text, true);
 }
 
-/* Reference §2.13: [a-zA-Z0-9._-] kept, anything else '_', at most 64 bytes. */
-static void
-sanitize_agent(struct pl_str in, char *out)
+void
+pl_agent_sanitize(struct pl_str in, char *out)
 {
     size_t n = PL_MIN(in.len, (size_t)64);
     for (size_t i = 0; i < n; i++) {
@@ -394,15 +393,15 @@ resolve_agent(struct pl_req *r)
     const char *def = cfg->default_agent_identity;
     bool has_def = def && *def;
     if (cfg->bind_default_agent_identity && has_def) {
-        sanitize_agent(pl_str_c(def), r->agent);
+        pl_agent_sanitize(pl_str_c(def), r->agent);
         return;
     }
     int i = pl_h1_find_header(r->h.headers, r->h.n_headers, "X-Pipelock-Agent", 0);
     if (i >= 0 && r->h.headers[i].value.len > 0) {
-        sanitize_agent(r->h.headers[i].value, r->agent);
+        pl_agent_sanitize(r->h.headers[i].value, r->agent);
         return;
     }
-    sanitize_agent(has_def ? pl_str_c(def) : PL_STR_NULL, r->agent);
+    pl_agent_sanitize(has_def ? pl_str_c(def) : PL_STR_NULL, r->agent);
 }
 
 static void

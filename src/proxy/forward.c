@@ -174,6 +174,7 @@ pl_req_free(struct pl_req *r)
         evbuffer_free(r->body);
     pl_resp_free(r->rs);
     r->rs = NULL;
+    pl_fetch_free(r);
     if (r->kind == PL_REQ_CONNECT && r->state == PL_REQ_TUNNEL)
         atomic_fetch_sub(&r->c->w->proxy->n_tunnels, 1);
     pl_policy_unref(r->pol);
@@ -196,10 +197,10 @@ log_target(struct pl_req *r, struct pl_json *j)
         pl_json_str(j, "target", r->h.target);
     } else if (r->redact_url) {
         char red[300];
-        pl_audit_redact_url(r->h.target, red, sizeof(red));
+        pl_audit_redact_url(pl_req_target(r), red, sizeof(red));
         pl_json_cstr(j, "url", red);
     } else {
-        pl_json_str(j, "url", r->h.target);
+        pl_json_str(j, "url", pl_req_target(r));
     }
 }
 
@@ -219,6 +220,16 @@ pl_req_block(struct pl_req *r, const struct pl_verdict *v)
     struct pl_client *c = r->c;
     struct pl_audit *audit = c->w->proxy->audit;
     struct pl_audit_event ev;
+    struct pl_verdict hop;
+    if (r->kind == PL_REQ_FETCH && r->redirects > 0) {
+        /* A redirect hop failed the pipeline: say so (the reference's prefix). */
+        hop = *v;
+        snprintf(hop.reason, sizeof(hop.reason), "redirect blocked: %.*s",
+                 (int)sizeof(hop.reason) - 20, v->reason);
+        v = &hop;
+    }
+    if (pl_audit_content_scanner(v->scanner))
+        r->redact_url = true; /* the URL, or what it fetched, carried the finding */
     pl_audit_begin(audit, &ev, PL_AUDIT_WARN, PL_AUDIT_KIND_BLOCKED, "blocked", "request blocked");
     if (ev.active) {
         common_fields(r, &ev.j);
@@ -229,6 +240,10 @@ pl_req_block(struct pl_req *r, const struct pl_verdict *v)
             pl_json_cstr(&ev.j, "mitre_technique", t);
     }
     pl_audit_emit(audit, &ev);
+    if (r->kind == PL_REQ_FETCH) {
+        pl_fetch_reply_block(r, v);
+        return;
+    }
 
     char body[400];
     char hint[300] = "";
@@ -269,6 +284,10 @@ fail_request(struct pl_req *r, int status, const char *text)
         pl_json_int(&ev.j, "status_code", status);
     }
     pl_audit_emit(audit, &ev);
+    if (r->kind == PL_REQ_FETCH) {
+        pl_fetch_reply_error(r, status, text);
+        return;
+    }
     if (r->resp_head_sent) {
         /* Part of the response is already with the client: all we can do is cut it short. */
         c->close_after = true;
@@ -344,7 +363,7 @@ scan_url(struct pl_req *r, char *buf, size_t size, struct pl_urlscan_url *u)
         u->host = pl_str_c(r->host);
         u->path = PL_STR("/");
     } else {
-        u->raw = r->h.target;
+        u->raw = pl_req_target(r);
         u->scheme = r->url.scheme;
         u->host = r->url.host;
         u->path = r->url.path;
@@ -448,8 +467,8 @@ post_dns_checks(struct pl_req *r)
 }
 
 /* Bytes moved for a base domain, for the per-domain data budget. */
-static void
-record_data(struct pl_req *r, uint64_t bytes)
+void
+pl_req_record_data(struct pl_req *r, uint64_t bytes)
 {
     int64_t budget = r->pol->cfg->fetch_proxy.monitoring.max_data_per_minute;
     if (budget <= 0 || bytes == 0)
@@ -479,6 +498,8 @@ pl_req_resolve_and_dial(struct pl_req *r)
     emit_dlp_warns(r, &uv);
     if (apply_url_verdict(r, &uv))
         return;
+    if (r->kind == PL_REQ_FETCH && r->redirects > 0)
+        pl_fetch_hop_passed(r);
     r->host_is_ip = uv.host_is_ip;
     if (uv.host_is_ip)
         r->addrs[0] = uv.ip;
@@ -514,6 +535,10 @@ start_resolve(struct pl_req *r)
 static void
 connect_upstream(struct pl_req *r)
 {
+    if (r->kind == PL_REQ_FETCH && r->url.scheme_id == PL_URL_SCHEME_HTTPS) {
+        fail_request(r, 502, "https targets are not supported by /fetch yet (no TLS client)");
+        return;
+    }
     if (r->kind != PL_REQ_CONNECT && !r->no_pool) {
         char key[sizeof(((struct pl_upstream *)0)->key)];
         snprintf(key, sizeof(key), "%s:%u", r->host, r->port);
@@ -546,6 +571,14 @@ run_scans(struct pl_req *r)
         return;
     }
     r->scanned = true;
+    if (r->kind == PL_REQ_FETCH) {
+        /* Only the agent's own headers: the upstream request is ours (no body, no client
+         * headers). They were scanned before the first hop. */
+        if (r->redirects == 0 && pl_req_scan_headers(r))
+            return;
+        connect_upstream(r);
+        return;
+    }
     if (pl_req_body_begin(r))
         return; /* it calls pl_req_after_scans() or answers */
     if (pl_req_scan_headers(r))
@@ -751,6 +784,10 @@ start_exchange(struct pl_req *r)
     r->state = PL_REQ_EXCHANGE;
     u->req = r;
     pl_buf_reset(b);
+    if (r->kind == PL_REQ_FETCH) {
+        rc = pl_fetch_request_head(r, b);
+        goto send;
+    }
     rc |= pl_buf_add_str(b, h->method);
     rc |= pl_buf_add_ch(b, ' ');
     rc |= pl_buf_add_str(b, r->url.path_and_query);
@@ -778,6 +815,7 @@ start_exchange(struct pl_req *r)
         rc |= pl_buf_add_c(b, "Transfer-Encoding: chunked\r\n");
     rc |= add_accept_encoding(b, h);
     rc |= pl_buf_add_c(b, "Via: 1.1 pipelock\r\n\r\n");
+send:
     if (rc != 0) {
         fail_request(r, 431, "request head too large after rewriting");
         return;
@@ -913,17 +951,23 @@ pl_forward_client_readable(struct pl_req *r)
 
 static int pump_response_body(struct pl_req *r);
 
+/* The body goes to the response scanner or /fetch rather than straight to the client. */
+static inline bool
+body_sink(const struct pl_req *r)
+{
+    return r->rs || r->fs;
+}
+
 static void
 finish_exchange(struct pl_req *r)
 {
     struct pl_client *c = r->c;
-    struct pl_upstream *u = r->up;
     struct pl_audit *audit = c->w->proxy->audit;
     struct pl_audit_event ev;
     r->resp_done = true;
     if (r->timer)
         evtimer_del(r->timer);
-    record_data(r, r->bytes_to_client + r->bytes_to_upstream);
+    pl_req_record_data(r, r->bytes_to_client + r->bytes_to_upstream);
     pl_audit_begin(audit, &ev, PL_AUDIT_INFO, PL_AUDIT_KIND_ALLOWED, "forward_http",
                    "forward proxy request");
     if (ev.active) {
@@ -933,7 +977,15 @@ finish_exchange(struct pl_req *r)
         pl_json_double(&ev.j, "duration_ms", (double)(pl_time_mono_ns() - r->t_start) / 1e6, 3);
     }
     pl_audit_emit(audit, &ev);
+    pl_forward_release_upstream(r);
+    resume_client(r);
+    pl_client_request_done(c);
+}
 
+void
+pl_forward_release_upstream(struct pl_req *r)
+{
+    struct pl_upstream *u = r->up;
     bool reusable = u && r->resp && r->resp->keep_alive && r->req_body_done &&
                     r->resp_body != PL_H1_BODY_UNTIL_EOF &&
                     evbuffer_get_length(pl_conn_input(u->bev)) == 0 &&
@@ -945,8 +997,6 @@ finish_exchange(struct pl_req *r)
         else
             pl_upstream_free(u);
     }
-    resume_client(r);
-    pl_client_request_done(c);
 }
 
 static bool
@@ -1084,7 +1134,8 @@ handle_upstream_data(struct pl_req *r)
                 return -1;
             }
             /* Interim response: relay to HTTP/1.1 clients, then read the final one. */
-            if (r->h.minor_version >= 1 && write_response_head(r, resp, true) < 0) {
+            if (r->kind != PL_REQ_FETCH && r->h.minor_version >= 1 &&
+                write_response_head(r, resp, true) < 0) {
                 fail_request(r, 502, "upstream response head too large");
                 return -1;
             }
@@ -1102,11 +1153,18 @@ handle_upstream_data(struct pl_req *r)
         /* Body idle timeout: the upstream must keep sending. */
         pl_conn_set_timeouts(u->bev, r->pol->cfg->fetch_proxy.timeout_seconds, 0);
         /* The scanner copies the head (its slices point into `in`, drained below). */
-        int fr = pl_resp_begin(r, p, (size_t)rc);
+        int fr = r->kind == PL_REQ_FETCH ? pl_fetch_begin(r) : pl_resp_begin(r, p, (size_t)rc);
         if (fr < 0)
             return -1;
         if (fr > 0) {
             evbuffer_drain(in, (size_t)rc);
+            if (resp->body == PL_H1_BODY_NONE ||
+                (resp->body == PL_H1_BODY_LENGTH && resp->content_length == 0)) {
+                if (pl_resp_end(r) < 0)
+                    return -1;
+                finish_exchange(r);
+                return -1;
+            }
             continue; /* the scanner writes the head */
         }
         bool client11 = r->h.minor_version >= 1;
@@ -1157,7 +1215,7 @@ pump_response_body(struct pl_req *r)
         case PL_H1_BODY_LENGTH: {
             size_t n = (size_t)PL_MIN((uint64_t)avail, r->resp_left);
             n = PL_MIN(n, (size_t)PL_PIPE_HIGH);
-            if (r->rs) {
+            if (body_sink(r)) {
                 struct evbuffer_iovec v;
                 if (evbuffer_peek(in, (ev_ssize_t)n, NULL, &v, 1) < 1)
                     return 0;
@@ -1172,7 +1230,7 @@ pump_response_body(struct pl_req *r)
                 r->bytes_to_client += n;
             }
             if (r->resp_left == 0) {
-                if (r->rs && pl_resp_end(r) < 0)
+                if (body_sink(r) && pl_resp_end(r) < 0)
                     return -1;
                 finish_exchange(r);
                 return -1;
@@ -1181,7 +1239,7 @@ pump_response_body(struct pl_req *r)
         }
         case PL_H1_BODY_UNTIL_EOF: {
             size_t n = PL_MIN(avail, (size_t)PL_PIPE_HIGH);
-            if (r->rs) {
+            if (body_sink(r)) {
                 struct evbuffer_iovec v;
                 if (evbuffer_peek(in, (ev_ssize_t)n, NULL, &v, 1) < 1)
                     return 0;
@@ -1216,7 +1274,7 @@ pump_response_body(struct pl_req *r)
                 fail_request(r, 502, "invalid chunked response from upstream");
                 return -1;
             }
-            if (data.len && r->rs) {
+            if (data.len && body_sink(r)) {
                 if (pl_resp_data(r, data.p, data.len) < 0)
                     return -1;
             } else if (data.len) {
@@ -1228,7 +1286,7 @@ pump_response_body(struct pl_req *r)
             }
             evbuffer_drain(in, consumed);
             if (rc == 1) {
-                if (r->rs && pl_resp_end(r) < 0)
+                if (body_sink(r) && pl_resp_end(r) < 0)
                     return -1;
                 if (r->resp_rechunk)
                     evbuffer_add(out, "0\r\n\r\n", 5);
@@ -1254,6 +1312,30 @@ pl_forward_client_drained(struct pl_req *r)
         pl_conn_enable_read(r->up->bev);
         (void)handle_upstream_data(r);
     }
+}
+
+void
+pl_forward_restart(struct pl_req *r)
+{
+    struct pl_upstream *u = r->up;
+    r->up = NULL;
+    if (u)
+        pl_upstream_free(u);
+    if (r->timer)
+        evtimer_del(r->timer);
+    memset(&r->rscan, 0, sizeof(r->rscan));
+    r->resp_head_parsed = false;
+    r->resp_done = false;
+    r->upstream_paused = false;
+    r->status = 0;
+    r->n_addrs = 0;
+    r->next_addr = 0;
+    r->host_is_ip = false;
+    r->no_pool = false;
+    r->scanned = false;
+    r->dns_done = false;
+    r->state = PL_REQ_RESOLVE;
+    pl_req_resolve_and_dial(r);
 }
 
 void
@@ -1334,7 +1416,7 @@ up_event_cb(struct pl_conn *bev, short what, void *arg)
         return;
     }
     if ((what & PL_CONN_EOF) && r->resp_head_parsed && r->resp_body == PL_H1_BODY_UNTIL_EOF &&
-        r->rs) {
+        body_sink(r)) {
         struct evbuffer *in = pl_conn_input(u->bev);
         size_t n = evbuffer_get_length(in);
         const char *p = n ? (const char *)evbuffer_pullup(in, -1) : NULL;

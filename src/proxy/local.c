@@ -50,6 +50,10 @@ pl_local_handle(struct pl_client *c, struct pl_req *r)
         health(c, r);
         return;
     }
+    if (pl_str_eq(path, PL_STR("/fetch"))) {
+        pl_fetch_start(r);
+        return;
+    }
     static const char nf[] = "404 page not found\n";
     pl_client_respond(c, 404, "text/plain; charset=utf-8", NULL, nf, sizeof(nf) - 1,
                       !r->req_body_done);

@@ -11,6 +11,7 @@
 #include "http/url.h"
 #include "net/conn.h"
 #include "net/dns.h"
+#include "net/hitl.h"
 #include "net/worker.h"
 #include "obs/audit.h"
 #include "policy/ratelimit.h"
@@ -61,7 +62,10 @@ enum pl_req_state {
 enum pl_req_kind {
     PL_REQ_FORWARD = 1,
     PL_REQ_CONNECT,
+    PL_REQ_FETCH, /* GET /fetch?url=: we make the upstream request and answer with JSON */
 };
+
+struct pl_fetch;
 
 struct pl_req {
     struct pl_client *c;   /* borrowed: owner */
@@ -120,6 +124,12 @@ struct pl_req {
     bool client_shut, upstream_shut;
     struct pl_req *next_free; /* worker free list */
 
+    /* /fetch */
+    char *fetch_url;     /* owned: the current hop's canonical URL; url's slices point here */
+    char *fetch_orig;    /* owned: the target as the agent gave it, for the reply */
+    unsigned redirects;  /* hops followed */
+    struct pl_fetch *fs; /* owned: the response being collected */
+
     /* Not zeroed on reuse (see pl_req_alloc): */
     struct pl_h1_response *resp; /* owned, allocated on first use and kept with the struct */
     struct pl_h1_request h;      /* parsed head; slices point into head */
@@ -173,6 +183,7 @@ struct pl_proxy {
     struct pl_policy *pol;      /* ref */
     struct pl_audit *audit;     /* borrowed */
     struct pl_ratelimit *rl;    /* owned: per-base-domain request windows and data budgets */
+    struct pl_hitl *hitl;       /* owned: the `ask` approver; NULL when nobody can answer */
     struct pl_wctx *workers;    /* owned array */
     int n_workers;
     char listen_text[128];
@@ -196,6 +207,13 @@ void pl_client_respond(struct pl_client *c, int status, const char *content_type
 void pl_client_request_done(struct pl_client *c);
 void pl_client_drain_idle(struct pl_wctx *w);
 const char *pl_status_text(int status);
+
+/* The URL of a forward or /fetch request (the request target, or the current fetch hop). */
+static inline struct pl_str
+pl_req_target(const struct pl_req *r)
+{
+    return r->fetch_url ? pl_str_c(r->fetch_url) : r->h.target;
+}
 
 /* forward.c */
 /* A request struct with everything before `resp` zeroed; NULL on allocation failure. */
@@ -245,6 +263,13 @@ void pl_forward_body_out(struct pl_req *r, const char *p, size_t n);
 void pl_forward_fail(struct pl_req *r, int status, const char *text);
 /* Common audit fields of a request (method, url or target, client, request id, agent). */
 void pl_req_audit_fields(struct pl_req *r, struct pl_json *j);
+/* Bytes moved for r's base domain, for the per-domain data budget. */
+void pl_req_record_data(struct pl_req *r, uint64_t bytes);
+/* Detach the upstream connection: back to the pool when it can carry another request. */
+void pl_forward_release_upstream(struct pl_req *r);
+/* Drop the upstream connection and the response state, then run r's (new) URL through the
+ * whole pipeline again, as a new hop (a /fetch redirect). */
+void pl_forward_restart(struct pl_req *r);
 
 /* respscan.c: response scanning on the forward path */
 /*
@@ -259,6 +284,31 @@ int pl_resp_data(struct pl_req *r, const char *p, size_t n);
 /* The body is complete. Returns 0 (finish the exchange) or -1 (answered or cut: stop). */
 int pl_resp_end(struct pl_req *r);
 void pl_resp_free(struct pl_respscan *rs);
+/* Findings of one scan, less those a suppress rule names for r's URL. */
+void pl_resp_apply_suppress(const struct pl_req *r, struct pl_inject_result *res);
+/* A response_scan event: transport "forward", "fetch"...; part: body, title, visible, hidden. */
+void pl_resp_log_finding(struct pl_req *r, const struct pl_inject_result *res,
+                         const char *transport, const char *part, const char *action,
+                         const char *outcome);
+
+/* fetch.c: GET /fetch */
+/* An origin-form request for /fetch: check it, then fetch through the pipeline. */
+void pl_fetch_start(struct pl_req *r);
+/* The upstream request head for the current hop, into b. Returns 0 or -E2BIG. */
+int pl_fetch_request_head(struct pl_req *r, struct pl_buf *b);
+/* The final response head was parsed (r->resp, still pointing into the upstream buffer).
+ * Returns 1 (collect the body: pl_resp_data/pl_resp_end route here), -1 (answered, or a
+ * redirect restarted the request: stop). */
+int pl_fetch_begin(struct pl_req *r);
+int pl_fetch_data(struct pl_req *r, const char *p, size_t n);
+/* The body is complete: scan it and answer. Always returns -1 (r is finished). */
+int pl_fetch_end(struct pl_req *r);
+/* A redirect hop passed the URL pipeline (logs the `redirect` event). */
+void pl_fetch_hop_passed(struct pl_req *r);
+/* JSON answers for blocks (after the `blocked` event) and failures (after the `error` one). */
+void pl_fetch_reply_block(struct pl_req *r, const struct pl_verdict *v);
+void pl_fetch_reply_error(struct pl_req *r, int status, const char *text);
+void pl_fetch_free(struct pl_req *r);
 
 /* tunnel.c */
 void pl_tunnel_established(struct pl_req *r);
@@ -274,5 +324,10 @@ void pl_server_worker_drained(struct pl_wctx *w);
 
 /* local.c */
 void pl_local_handle(struct pl_client *c, struct pl_req *r);
+
+/* conn.c */
+/* Reference §2.13: [a-zA-Z0-9._-] kept, anything else '_', at most 64 bytes; "anonymous"
+ * when empty. out holds 65 bytes. */
+void pl_agent_sanitize(struct pl_str in, char *out);
 
 #endif

@@ -24,8 +24,8 @@
 
 #include "http/coding.h"
 #include "http/sse.h"
+#include "policy/decide.h"
 #include "proxy/proxy_int.h"
-#include "scan/domain.h"
 #include "scan/html.h"
 #include "scan/suppress.h"
 #include "util/json.h"
@@ -131,22 +131,20 @@ binary_type(struct pl_str t)
 static enum rs_action
 action_for(const struct pl_req *r)
 {
-    const struct pl_config *cfg = r->pol->cfg;
-    /* With scanning disabled only the core floor runs, and it blocks. */
-    const char *a = cfg->response_scanning.enabled ? cfg->response_scanning.action : "block";
-    enum rs_action act = !strcmp(a, "warn")    ? RS_WARN
-                         : !strcmp(a, "strip") ? RS_STRIP
-                                               : RS_BLOCK; /* block, and ask (no approver here) */
-    if (act != RS_WARN &&
-        pl_domain_match_any(pl_str_c(r->host), cfg->response_scanning.exempt_domains.v,
-                            cfg->response_scanning.exempt_domains.n))
-        act = RS_WARN; /* exempt hosts: logged only */
-    return act;
+    /* No approver on the forward path: ask is a block, as in the reference. */
+    switch (pl_decide_response(r->pol->cfg, r->host, false)) {
+    case PL_RESP_WARN:
+        return RS_WARN;
+    case PL_RESP_STRIP:
+        return RS_STRIP;
+    default:
+        return RS_BLOCK;
+    }
 }
 
 /* Drop suppressed matches (suppress: rules name a pattern and a URL). */
-static void
-apply_suppress(const struct pl_req *r, struct pl_inject_result *res)
+void
+pl_resp_apply_suppress(const struct pl_req *r, struct pl_inject_result *res)
 {
     const struct pl_config *cfg = r->pol->cfg;
     if (!cfg->suppress.n || !r->pol->suppress)
@@ -154,7 +152,7 @@ apply_suppress(const struct pl_req *r, struct pl_inject_result *res)
     size_t k = 0;
     for (size_t i = 0; i < res->n; i++) {
         const char *name = pl_inject_name(r->pol->inject, res->m[i].pattern);
-        if (!pl_suppress_any(r->pol->suppress, cfg->suppress.n, pl_str_c(name), r->h.target))
+        if (!pl_suppress_any(r->pol->suppress, cfg->suppress.n, pl_str_c(name), pl_req_target(r)))
             res->m[k++] = res->m[i];
     }
     res->n = k;
@@ -166,28 +164,36 @@ action_name(enum rs_action a)
     return a == RS_WARN ? "warn" : a == RS_STRIP ? "strip" : "block";
 }
 
-static void
-log_finding(struct pl_req *r, const struct pl_inject_result *res, const char *part,
-            enum rs_action act, const char *outcome)
+void
+pl_resp_log_finding(struct pl_req *r, const struct pl_inject_result *res, const char *transport,
+                    const char *part, const char *action, const char *outcome)
 {
     struct pl_audit *audit = r->c->w->proxy->audit;
     struct pl_audit_event ev;
-    pl_audit_begin(audit, &ev, PL_AUDIT_WARN,
-                   act == RS_WARN ? PL_AUDIT_KIND_OTHER : PL_AUDIT_KIND_BLOCKED, "response_scan",
-                   "prompt injection in response");
+    bool warn = !strcmp(action, "warn");
+    pl_audit_begin(audit, &ev, PL_AUDIT_WARN, warn ? PL_AUDIT_KIND_OTHER : PL_AUDIT_KIND_BLOCKED,
+                   "response_scan", "prompt injection in response");
     if (ev.active) {
         char names[400];
         pl_req_audit_fields(r, &ev.j);
-        pl_json_cstr(&ev.j, "transport", "forward");
-        pl_json_cstr(&ev.j, "action", action_name(act));
+        pl_json_cstr(&ev.j, "transport", transport);
+        pl_json_cstr(&ev.j, "action", action);
         pl_json_cstr(&ev.j, "outcome", outcome);
         pl_json_cstr(&ev.j, "patterns", pl_inject_names(r->pol->inject, res, names, sizeof(names)));
+        pl_json_uint(&ev.j, "match_count", res->n);
         pl_json_cstr(&ev.j, "pass", pl_inject_pass_name(res->pass));
         pl_json_bool(&ev.j, "core", res->core);
         pl_json_cstr(&ev.j, "part", part);
         pl_json_cstr(&ev.j, "mitre_technique", "T1059");
     }
     pl_audit_emit(audit, &ev);
+}
+
+static void
+log_finding(struct pl_req *r, const struct pl_inject_result *res, const char *part,
+            enum rs_action act, const char *outcome)
+{
+    pl_resp_log_finding(r, res, "forward", part, action_name(act), outcome);
 }
 
 void
@@ -272,12 +278,8 @@ log_sse(struct pl_req *r, const char *kind, const char *what, bool blocked)
 static int
 sse_finding(struct pl_req *r, const char *kind, const char *what)
 {
-    const struct pl_config *cfg = r->pol->cfg;
-    bool blk = strcmp(cfg->response_scanning.sse_streaming.action, "warn") != 0;
-    if (blk && !strcmp(kind, "response_scan") &&
-        pl_domain_match_any(pl_str_c(r->host), cfg->response_scanning.exempt_domains.v,
-                            cfg->response_scanning.exempt_domains.n))
-        blk = false;
+    bool blk =
+        pl_decide_sse(r->pol->cfg, r->host, !strcmp(kind, "response_scan")) == PL_DECIDE_BLOCK;
     log_sse(r, kind, what, blk);
     if (blk)
         block(r, 403, "response_scan", "event stream carries a finding");
@@ -323,7 +325,7 @@ sse_item(void *ctx, const struct pl_sse_item *it)
             block(r, 502, "response_scan", "event scan failed");
             return -ECANCELED;
         }
-        apply_suppress(r, &res);
+        pl_resp_apply_suppress(r, &res);
         if (res.n) {
             char names[300];
             if (sse_finding(r, "response_scan",
@@ -497,7 +499,7 @@ scan_text(struct pl_req *r, struct pl_str text, const char *part, struct pl_inje
         *act = RS_BLOCK;
         return -1;
     }
-    apply_suppress(r, res);
+    pl_resp_apply_suppress(r, res);
     if (!res->n)
         return 0;
     *act = action_for(r);
@@ -732,6 +734,8 @@ decoded_cb(void *ctx, const char *p, size_t n)
 int
 pl_resp_data(struct pl_req *r, const char *p, size_t n)
 {
+    if (r->fs)
+        return pl_fetch_data(r, p, n);
     struct pl_respscan *rs = r->rs;
     if (!rs->dec) {
         take_decoded(r, p, n);
@@ -749,6 +753,8 @@ pl_resp_data(struct pl_req *r, const char *p, size_t n)
 int
 pl_resp_end(struct pl_req *r)
 {
+    if (r->fs)
+        return pl_fetch_end(r);
     struct pl_respscan *rs = r->rs;
     if (rs->dec && pl_decoder_finish(rs->dec) < 0)
         block(r, 403, "response_scan", "compressed response cannot be scanned");

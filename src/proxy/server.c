@@ -199,6 +199,15 @@ pl_proxy_new(struct pl_config *cfg, struct pl_audit *audit, struct pl_proxy **re
         if (r < 0)
             goto fail;
     }
+    /* The approver exists only when `ask` is configured at startup (as in the reference):
+     * a reload into ask without it blocks. */
+    const char *act = cfg->response_scanning.action;
+    if (cfg->response_scanning.enabled && act && !strcmp(act, "ask")) {
+        px->hitl = pl_hitl_new(STDIN_FILENO, STDERR_FILENO);
+        if (!px->hitl)
+            pl_warn("response_scanning.action is ask but standard input is not a terminal: "
+                    "findings will be blocked");
+    }
     *ret = px;
     return 0;
 fail:
@@ -215,6 +224,7 @@ pl_proxy_free(struct pl_proxy *px)
         if (px->workers[i].proxy)
             wctx_done(&px->workers[i]);
     free(px->workers);
+    pl_hitl_free(px->hitl); /* after the workers: their requests cancelled their tickets */
     if (px->main_base)
         event_base_free(px->main_base);
     pl_policy_unref(px->pol);

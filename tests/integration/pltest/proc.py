@@ -39,7 +39,7 @@ def base_config(dns_addr=None, allow_loopback=True):
 
 class Pipelock:
     def __init__(self, workdir, config=None, config_text=None, extra_args=(), port=None,
-                 env=None, name="pipelock"):
+                 env=None, name="pipelock", stdin=None):
         self.bin = pipelock_bin()
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -52,6 +52,7 @@ class Pipelock:
         self.extra_args = list(extra_args)
         self.port = port
         self.env = env
+        self.stdin = stdin  # a file descriptor (e.g. a pty for the ask approver), or /dev/null
         self.proc = None
         self.rc = None
 
@@ -77,7 +78,8 @@ class Pipelock:
             if self.env:
                 env.update(self.env)
             self.proc = subprocess.Popen(self.argv, stdout=out, stderr=err,
-                                         stdin=subprocess.DEVNULL, env=env,
+                                         stdin=subprocess.DEVNULL if self.stdin is None else self.stdin,
+                                         env=env,
                                          cwd=str(self.workdir))
             out.close()
             err.close()
@@ -238,14 +240,14 @@ class PipelockFactory:
         return deep_merge(cfg, overrides or {})
 
     def __call__(self, overrides=None, allow_loopback=True, dns=True, config_text=None,
-                 extra_args=(), env=None, start=True):
+                 extra_args=(), env=None, start=True, stdin=None):
         """Start pipelock with base_config() merged with overrides (None values delete keys).
 
         config_text, when given, is used verbatim instead."""
         n = len(self.started)
         cfg = None if config_text is not None else self.config(overrides, allow_loopback, dns)
         p = Pipelock(self.tmp_path / f"pipelock{n}", config=cfg, config_text=config_text,
-                     extra_args=extra_args, env=env, name="pipelock")
+                     extra_args=extra_args, env=env, name="pipelock", stdin=stdin)
         self.started.append(p)
         if start:
             p.start()

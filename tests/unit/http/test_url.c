@@ -1,11 +1,13 @@
 /*
  * URL / authority parsing: schemes, IPv4/IPv6 (zone ids), ports, userinfo, escapes,
- * authority-form, Host agreement and host normalisation.
+ * authority-form, Host agreement and host normalisation; canonical form and reference
+ * resolution (RFC 3986 §5).
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "http/url.h"
+#include "util/buf.h"
 
 static bool
 eq(struct pl_str a, const char *b)
@@ -345,4 +347,406 @@ Test(url, default_port)
     cr_assert_eq(pl_url_default_port(PL_URL_SCHEME_HTTPS), 443);
     cr_assert_eq(pl_url_default_port(PL_URL_SCHEME_WSS), 443);
     cr_assert_eq(pl_url_default_port(PL_URL_SCHEME_OTHER), 0);
+}
+
+/* ------------------------------------------------------ canonical form and resolution */
+
+/*
+ * Every URL these functions produce must parse, be its own canonical form, and be what an empty
+ * reference resolves to against it.
+ */
+static void
+check_roundtrip(struct pl_str s)
+{
+    struct pl_url u;
+    struct pl_buf again;
+    cr_assert_eq(pl_url_parse(s, &u), 0, "output '%.*s' does not parse", (int)s.len, s.p);
+    pl_buf_init(&again, 1 << 16);
+    cr_assert_eq(pl_url_canonical(s, &again), 0, "'%.*s'", (int)s.len, s.p);
+    cr_assert(pl_str_eq(pl_buf_str(&again), s), "canonical('%.*s') = '%s'", (int)s.len, s.p,
+              again.data);
+    cr_assert_eq(pl_url_resolve(s, PL_STR(""), &again), 0, "'%.*s'", (int)s.len, s.p);
+    cr_assert(pl_str_eq(pl_buf_str(&again), s), "resolve('%.*s', '') = '%s'", (int)s.len, s.p,
+              again.data);
+    pl_buf_done(&again);
+}
+
+struct canon_case {
+    const char *in;
+    size_t len;      /* 0: strlen(in) */
+    const char *out; /* NULL: -EINVAL */
+};
+
+static const struct canon_case canon_cases[] = {
+    /* already canonical */
+    {"http://example.com/", 0, "http://example.com/"},
+    {"http://h", 0, "http://h"},
+    {"http://h/a/b?c=d&e", 0, "http://h/a/b?c=d&e"},
+    {"http://h/a:b@c!$&'()*+,;=-._~?x=/?:@", 0, "http://h/a:b@c!$&'()*+,;=-._~?x=/?:@"},
+    {"http://h/a[]?b[]=1", 0, "http://h/a[]?b[]=1"},
+    {"http://h/a?b?c/d", 0, "http://h/a?b?c/d"},
+    {"http://h/p?", 0, "http://h/p?"},
+    {"http://h/a/../b/./c", 0, "http://h/a/../b/./c"}, /* no dot removal here */
+    /* scheme lower-cased, authority as written */
+    {"HTTP://Example.COM/A", 0, "http://Example.COM/A"},
+    {"HtTpS://h/", 0, "https://h/"},
+    {"git+SSH://h/r", 0, "git+ssh://h/r"},
+    {"ftp://x/y", 0, "ftp://x/y"},
+    /* authorities */
+    {"http://h:8080/x", 0, "http://h:8080/x"},
+    {"http://h:00080/", 0, "http://h:00080/"},
+    {"http://[::1]/", 0, "http://[::1]/"},
+    {"http://[2001:DB8::1]:8443/p", 0, "http://[2001:DB8::1]:8443/p"},
+    {"http://[fe80::1%25eth0]:81/", 0, "http://[fe80::1%25eth0]:81/"},
+    {"http://127.0.0.1:1/", 0, "http://127.0.0.1:1/"},
+    {"http://user:pw@h/", 0, "http://user:pw@h/"}, /* refusing userinfo is the caller's job */
+    /* fragment dropped */
+    {"http://h/p?q#frag", 0, "http://h/p?q"},
+    {"http://h/p#a b<>\"", 0, "http://h/p"},
+    {"http://h#f", 0, "http://h"},
+    {"http://h/##", 0, "http://h/"},
+    /* "/" before a query */
+    {"http://h?q", 0, "http://h/?q"},
+    {"http://h?", 0, "http://h/?"},
+    {"http://h:81?a b#c", 0, "http://h:81/?a%20b"},
+    /* encoding in the path */
+    {"http://h/a b", 0, "http://h/a%20b"},
+    {"http://h/a\"b", 0, "http://h/a%22b"},
+    {"http://h/<x>", 0, "http://h/%3Cx%3E"},
+    {"http://h/a\\b^c`d{e|f}", 0, "http://h/a%5Cb%5Ec%60d%7Be%7Cf%7D"},
+    {"http://h/caf\xc3\xa9", 0, "http://h/caf%C3%A9"},
+    {"http://h/\xff\x80", 0, "http://h/%FF%80"},
+    {"http://h/a\x7f", 0, "http://h/a%7F"},
+    {"http://h/\x01\t\r\n\x1f", 0, "http://h/%01%09%0D%0A%1F"},
+    {"http://h/a\0b", 12, "http://h/a%00b"},
+    {"http://h/%", 0, "http://h/%25"},
+    {"http://h/%4", 0, "http://h/%254"},
+    {"http://h/%zz", 0, "http://h/%25zz"},
+    {"http://h/%4g%41", 0, "http://h/%254g%41"},
+    {"http://h/%%41", 0, "http://h/%25%41"},
+    {"http://h/%41%7e%2F%2f", 0, "http://h/%41%7e%2F%2f"}, /* kept as written */
+    {"http://h/%25", 0, "http://h/%25"},
+    {"http://h/a ", 0, "http://h/a%20"}, /* no trimming: the caller hands a whole URL */
+    /* encoding in the query */
+    {"http://h/?a b", 0, "http://h/?a%20b"},
+    {"http://h/?q=\"<>\"", 0, "http://h/?q=%22%3C%3E%22"},
+    {"http://h/?q=caf\xc3\xa9&x=%", 0, "http://h/?q=caf%C3%A9&x=%25"},
+    {"http://h/?%2x%20", 0, "http://h/?%252x%20"},
+    {"http://h/?\x7f\x01", 0, "http://h/?%7F%01"},
+    /* invalid */
+    {"", 0, NULL},
+    {"example.com/x", 0, NULL},
+    {"/x", 0, NULL},
+    {"//h/x", 0, NULL},
+    {"1http://h/", 0, NULL},
+    {" http://h/", 0, NULL},
+    {"http:h/", 0, NULL},
+    {"http:/h/", 0, NULL},
+    {"http:\\\\h/", 0, NULL},
+    {"http:/\\h/", 0, NULL},
+    {"http://", 0, NULL},
+    {"http:///x", 0, NULL},
+    {"http://?q", 0, NULL},
+    {"http://h ost/", 0, NULL},
+    {"http://h\xc3\xa9/", 0, NULL},
+    {"http://h\\@evil/", 0, NULL},
+    {"http://h:99999/", 0, NULL},
+    {"http://h:/", 0, NULL},
+    {"http://a@b@c/", 0, NULL},
+    {"http://[::1/", 0, NULL},
+    {"http://[fe80::1%eth0]/", 0, NULL},
+    {"http://ex%41mple.com/", 0, NULL},
+    {"http://h\0/", 10, NULL},
+    {"mailto:a@b", 0, NULL},
+};
+
+Test(url_canonical, table)
+{
+    struct pl_buf b;
+    pl_buf_init(&b, 4096);
+    for (size_t i = 0; i < sizeof(canon_cases) / sizeof(canon_cases[0]); i++) {
+        const struct canon_case *c = &canon_cases[i];
+        struct pl_str in = pl_str_from(c->in, c->len ? c->len : strlen(c->in));
+        int rc = pl_url_canonical(in, &b);
+        if (!c->out) {
+            cr_assert_eq(rc, -EINVAL, "'%s': rc %d, '%s'", c->in, rc, b.data);
+            cr_assert_eq(b.len, 0, "'%s': output left on failure", c->in);
+            continue;
+        }
+        cr_assert_eq(rc, 0, "'%s': rc %d", c->in, rc);
+        cr_assert(eq(pl_buf_str(&b), c->out), "'%s': got '%s', want '%s'", c->in, b.data, c->out);
+        check_roundtrip(pl_buf_str(&b));
+    }
+    cr_assert_eq(pl_url_canonical(PL_STR_NULL, &b), -EINVAL);
+    pl_buf_done(&b);
+}
+
+/* Every byte in path and query: kept when pl_url_parse() takes it there, "%XX" otherwise. */
+Test(url_canonical, every_byte)
+{
+    static const char raw_path[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                                   "-._~:/[]@!$&'()*+,;=";
+    struct pl_buf b;
+    pl_buf_init(&b, 4096);
+    for (int c = 0; c < 256; c++) {
+        if (c == '#' || c == '?' || c == '%')
+            continue;
+        char in[32], want[64];
+        int n = snprintf(in, sizeof(in), "http://h/a%cb?x%cy", 'Q', 'Q');
+        in[10] = (char)c;
+        in[14] = (char)c;
+        bool raw = c != 0 && strchr(raw_path, c);
+        if (raw)
+            snprintf(want, sizeof(want), "http://h/a%cb?x%cy", c, c);
+        else
+            snprintf(want, sizeof(want), "http://h/a%%%02Xb?x%%%02Xy", c, c);
+        cr_assert_eq(pl_url_canonical(pl_str_from(in, (size_t)n), &b), 0, "byte 0x%02x", c);
+        cr_assert_str_eq(b.data, want, "byte 0x%02x", c);
+        check_roundtrip(pl_buf_str(&b));
+    }
+    /* '?' is raw in a query, '%' starting no escape is encoded in both */
+    cr_assert_eq(pl_url_canonical(PL_STR("http://h/a%?b?c%"), &b), 0);
+    cr_assert_str_eq(b.data, "http://h/a%25?b?c%25");
+    pl_buf_done(&b);
+}
+
+Test(url_canonical, limit)
+{
+    struct pl_buf b;
+    pl_buf_init(&b, 10);
+    cr_assert_eq(pl_url_canonical(PL_STR("http://h/x"), &b), 0);
+    cr_assert_str_eq(b.data, "http://h/x");
+    cr_assert_eq(pl_url_canonical(PL_STR("http://h/xy"), &b), -E2BIG);
+    cr_assert_eq(b.len, 0);
+    cr_assert_eq(pl_url_canonical(PL_STR("http://example.com/"), &b), -E2BIG);
+    /* the encoding counts: 8 + 2 raw bytes fit, 8 + one encoded byte does not */
+    cr_assert_eq(pl_url_canonical(PL_STR("http://h/ "), &b), -E2BIG);
+    cr_assert_eq(pl_url_canonical(PL_STR("http://h?"), &b), 0);
+    cr_assert_str_eq(b.data, "http://h/?");
+    cr_assert_eq(pl_url_canonical(PL_STR("http://h?q"), &b), -E2BIG);
+    pl_buf_done(&b);
+    pl_buf_init(&b, 0);
+    cr_assert_eq(pl_url_canonical(PL_STR("http://h/"), &b), -E2BIG);
+    cr_assert_eq(pl_url_canonical(PL_STR("http:/h/"), &b), -EINVAL);
+    pl_buf_done(&b);
+}
+
+struct resolve_case {
+    const char *base;
+    const char *ref;
+    const char *out; /* NULL: -EINVAL */
+};
+
+#define RFC_BASE "http://a/b/c/d;p?q"
+
+static const struct resolve_case resolve_cases[] = {
+    /* RFC 3986 §5.4.1 normal examples; fragments are dropped */
+    {RFC_BASE, "g:h", NULL}, /* absolute without authority: nothing to fetch */
+    {RFC_BASE, "g", "http://a/b/c/g"},
+    {RFC_BASE, "./g", "http://a/b/c/g"},
+    {RFC_BASE, "g/", "http://a/b/c/g/"},
+    {RFC_BASE, "/g", "http://a/g"},
+    {RFC_BASE, "//g", "http://g"},
+    {RFC_BASE, "?y", "http://a/b/c/d;p?y"},
+    {RFC_BASE, "g?y", "http://a/b/c/g?y"},
+    {RFC_BASE, "#s", "http://a/b/c/d;p?q"},
+    {RFC_BASE, "g#s", "http://a/b/c/g"},
+    {RFC_BASE, "g?y#s", "http://a/b/c/g?y"},
+    {RFC_BASE, ";x", "http://a/b/c/;x"},
+    {RFC_BASE, "g;x", "http://a/b/c/g;x"},
+    {RFC_BASE, "g;x?y#s", "http://a/b/c/g;x?y"},
+    {RFC_BASE, "", "http://a/b/c/d;p?q"},
+    {RFC_BASE, ".", "http://a/b/c/"},
+    {RFC_BASE, "./", "http://a/b/c/"},
+    {RFC_BASE, "..", "http://a/b/"},
+    {RFC_BASE, "../", "http://a/b/"},
+    {RFC_BASE, "../g", "http://a/b/g"},
+    {RFC_BASE, "../..", "http://a/"},
+    {RFC_BASE, "../../", "http://a/"},
+    {RFC_BASE, "../../g", "http://a/g"},
+    /* RFC 3986 §5.4.2 abnormal examples */
+    {RFC_BASE, "../../../g", "http://a/g"},
+    {RFC_BASE, "../../../../g", "http://a/g"},
+    {RFC_BASE, "/./g", "http://a/g"},
+    {RFC_BASE, "/../g", "http://a/g"},
+    {RFC_BASE, "g.", "http://a/b/c/g."},
+    {RFC_BASE, ".g", "http://a/b/c/.g"},
+    {RFC_BASE, "g..", "http://a/b/c/g.."},
+    {RFC_BASE, "..g", "http://a/b/c/..g"},
+    {RFC_BASE, "./../g", "http://a/b/g"},
+    {RFC_BASE, "./g/.", "http://a/b/c/g/"},
+    {RFC_BASE, "g/./h", "http://a/b/c/g/h"},
+    {RFC_BASE, "g/../h", "http://a/b/c/h"},
+    {RFC_BASE, "g;x=1/./y", "http://a/b/c/g;x=1/y"},
+    {RFC_BASE, "g;x=1/../y", "http://a/b/c/y"},
+    {RFC_BASE, "g?y/./x", "http://a/b/c/g?y/./x"},
+    {RFC_BASE, "g?y/../x", "http://a/b/c/g?y/../x"},
+    {RFC_BASE, "g#s/./x", "http://a/b/c/g"},
+    {RFC_BASE, "g#s/../x", "http://a/b/c/g"},
+    {RFC_BASE, "http:g", NULL}, /* strict parser: absolute, and without authority */
+    /* more dot segments */
+    {RFC_BASE, "/a//../b", "http://a/a/b"},
+    {RFC_BASE, "/a/b/..", "http://a/a/"},
+    {RFC_BASE, "/..", "http://a/"},
+    {RFC_BASE, "/.", "http://a/"},
+    {RFC_BASE, "//g/x/../y", "http://g/y"},
+    {RFC_BASE, "g/..//x", "http://a/b/c//x"},
+    {RFC_BASE, "%2e%2e/x", "http://a/b/c/%2e%2e/x"}, /* escapes are not decoded */
+    {RFC_BASE, "1a:b", "http://a/b/c/1a:b"},         /* not a scheme: a relative path */
+    /* whitespace around the reference */
+    {RFC_BASE, " \t/x \r\n", "http://a/x"},
+    {RFC_BASE, "\r\n g \t", "http://a/b/c/g"},
+    {RFC_BASE, " \t\r\n", "http://a/b/c/d;p?q"},
+    {RFC_BASE, "a b", "http://a/b/c/a%20b"}, /* inner whitespace is encoded */
+    /* encoding */
+    {RFC_BASE, "/caf\xc3\xa9?q=\xc3\xa9", "http://a/caf%C3%A9?q=%C3%A9"},
+    {RFC_BASE, "/a\"<>`^{|}\\", "http://a/a%22%3C%3E%60%5E%7B%7C%7D%5C"},
+    {RFC_BASE, "/%zz%41%", "http://a/%25zz%41%25"},
+    {RFC_BASE, "?a b\x7f", "http://a/b/c/d;p?a%20b%7F"},
+    {RFC_BASE, "/\x01x", "http://a/%01x"},
+    /* scheme-relative and absolute references */
+    {RFC_BASE, "//g/x", "http://g/x"},
+    {"HTTPS://a/b", "//g:8443/x?y", "https://g:8443/x?y"},
+    {RFC_BASE, "//[::1]:81/p", "http://[::1]:81/p"},
+    {RFC_BASE, "//u@g/", "http://u@g/"},
+    {RFC_BASE, "//g?q", "http://g/?q"},
+    {RFC_BASE, "HTTPS://Other.Example:443/p", "https://Other.Example:443/p"},
+    {RFC_BASE, "ftp://x/y", "ftp://x/y"},
+    {RFC_BASE, "ftp://x/a/../y", "ftp://x/y"},
+    {RFC_BASE, "ws://x", "ws://x"},
+    {RFC_BASE, "http://x#f", "http://x"},
+    /* refused references */
+    {RFC_BASE, "http:foo", NULL},
+    {RFC_BASE, "http:/foo", NULL},
+    {RFC_BASE, "mailto:a@b", NULL},
+    {RFC_BASE, "javascript:alert(1)", NULL},
+    {RFC_BASE, "//", NULL},
+    {RFC_BASE, "///x", NULL},
+    {RFC_BASE, "http://", NULL},
+    {RFC_BASE, "\\\\evil.com/", NULL},
+    {RFC_BASE, "/\\evil.com/", NULL},
+    {RFC_BASE, "\\/evil.com/", NULL},
+    {RFC_BASE, "http:\\\\evil.com/", NULL},
+    {RFC_BASE, "https:/\\evil.com/", NULL},
+    {RFC_BASE, "/\t/evil.com/", NULL},
+    {RFC_BASE, "//evil.com\\@a/", NULL},
+    {RFC_BASE, "//evil.com\\.a/", NULL},
+    {RFC_BASE, "//h\xc3\xa9/", NULL},
+    {RFC_BASE, "http://h\xc3\xa9/", NULL},
+    {RFC_BASE, "//h ost/", NULL},
+    {RFC_BASE, "//h:99999/", NULL},
+    {RFC_BASE, "//a@b@c/", NULL},
+    {RFC_BASE, "//[::1/", NULL},
+    /* a single backslash is a path byte for RFC 3986 and browsers alike */
+    {RFC_BASE, "\\x", "http://a/b/c/%5Cx"},
+    /* bases */
+    {"http://a", "g", "http://a/g"},
+    {"http://a", "?q", "http://a/?q"},
+    {"http://a", "", "http://a"},
+    {"http://a", ".", "http://a/"},
+    {"http://a", "..", "http://a/"},
+    {"http://a?x", "#f", "http://a/?x"},
+    {"http://a/b/c/d;p?q#frag", "", "http://a/b/c/d;p?q"},
+    {"http://a/b/../c?q", "", "http://a/b/../c?q"}, /* same document: the base path as is */
+    {"http://a/b/../c?q", "?r", "http://a/b/../c?r"},
+    {"http://a/b/../c?q", "d", "http://a/d"},
+    {"HTTP://h/a b/c?x y#z", "", "http://h/a%20b/c?x%20y"},
+    {"HTTP://h/a b/c?x y#z", "d", "http://h/a%20b/d"},
+    {"http://h/%/x", "y", "http://h/%25/y"},
+    {"http://[::1]:8080/a/b", "../c", "http://[::1]:8080/c"},
+    {"ftp://x/a/b", "c", "ftp://x/a/c"},
+    {"", "http://h/", NULL},
+    {"/b/c", "g", NULL},
+    {"//a/b", "g", NULL},
+    {"http:a/b", "g", NULL},
+    {"http:///b", "g", NULL},
+    {"http://h ost/", "g", NULL},
+    {"http://h:99999/", "g", NULL},
+    {"http://h\xc3\xa9/", "//ok/", NULL}, /* the base must be valid even when unused */
+    {" http://a/", "g", NULL},
+};
+
+Test(url_resolve, table)
+{
+    struct pl_buf b;
+    pl_buf_init(&b, 4096);
+    for (size_t i = 0; i < sizeof(resolve_cases) / sizeof(resolve_cases[0]); i++) {
+        const struct resolve_case *c = &resolve_cases[i];
+        int rc = pl_url_resolve(pl_str_c(c->base), pl_str_c(c->ref), &b);
+        if (!c->out) {
+            cr_assert_eq(rc, -EINVAL, "'%s' + '%s': rc %d, '%s'", c->base, c->ref, rc, b.data);
+            cr_assert_eq(b.len, 0, "'%s' + '%s': output left on failure", c->base, c->ref);
+            continue;
+        }
+        cr_assert_eq(rc, 0, "'%s' + '%s': rc %d", c->base, c->ref, rc);
+        cr_assert(eq(pl_buf_str(&b), c->out), "'%s' + '%s': got '%s', want '%s'", c->base, c->ref,
+                  b.data, c->out);
+        check_roundtrip(pl_buf_str(&b));
+    }
+    pl_buf_done(&b);
+}
+
+/* An empty (or fragment-only) reference gives the canonical base, whatever the base. */
+Test(url_resolve, empty_ref_is_canonical_base)
+{
+    struct pl_buf r, c;
+    pl_buf_init(&r, 4096);
+    pl_buf_init(&c, 4096);
+    for (size_t i = 0; i < sizeof(canon_cases) / sizeof(canon_cases[0]); i++) {
+        const struct canon_case *k = &canon_cases[i];
+        struct pl_str in = pl_str_from(k->in, k->len ? k->len : strlen(k->in));
+        int rc1 = pl_url_canonical(in, &c);
+        int rc2 = pl_url_resolve(in, PL_STR(""), &r);
+        cr_assert_eq(rc1, rc2, "'%s'", k->in);
+        if (rc1 == 0)
+            cr_assert(pl_str_eq(pl_buf_str(&r), pl_buf_str(&c)), "'%s'", k->in);
+        rc2 = pl_url_resolve(in, PL_STR("#x"), &r);
+        cr_assert_eq(rc1, rc2, "'%s'", k->in);
+        if (rc1 == 0)
+            cr_assert(pl_str_eq(pl_buf_str(&r), pl_buf_str(&c)), "'%s'", k->in);
+    }
+    cr_assert_eq(pl_url_resolve(PL_STR_NULL, PL_STR("g"), &r), -EINVAL);
+    cr_assert_eq(pl_url_resolve(PL_STR("http://h/a"), PL_STR_NULL, &r), 0);
+    cr_assert_str_eq(r.data, "http://h/a");
+    pl_buf_done(&r);
+    pl_buf_done(&c);
+}
+
+Test(url_resolve, limit)
+{
+    struct pl_buf b;
+    pl_buf_init(&b, 18);
+    cr_assert_eq(pl_url_resolve(PL_STR("http://h/"), PL_STR("\xff\xff\xff"), &b), 0);
+    cr_assert_str_eq(b.data, "http://h/%FF%FF%FF");
+    pl_buf_done(&b);
+    pl_buf_init(&b, 17);
+    cr_assert_eq(pl_url_resolve(PL_STR("http://h/"), PL_STR("\xff\xff\xff"), &b), -E2BIG);
+    cr_assert_eq(b.len, 0);
+    cr_assert_eq(pl_url_resolve(PL_STR("http://h/a/b/c/d/e/f/g"), PL_STR("x"), &b), -E2BIG);
+    cr_assert_eq(pl_url_resolve(PL_STR("http://h/a/b/c/d/e/f/g"), PL_STR("/x"), &b), 0);
+    cr_assert_str_eq(b.data, "http://h/x");
+    cr_assert_eq(pl_url_resolve(PL_STR("http://h/"), PL_STR("?0123456789"), &b), -E2BIG);
+    cr_assert_eq(pl_url_resolve(PL_STR("http://h/"), PL_STR("//example.com/"), &b), -E2BIG);
+    pl_buf_done(&b);
+}
+
+/* Many dot segments: linear work, and the result is as short as the segments say. */
+Test(url_resolve, long_dot_chains)
+{
+    struct pl_buf b;
+    size_t n = 200000;
+    char *ref = malloc(n * 3 + 2);
+    cr_assert_not_null(ref);
+    for (size_t i = 0; i < n; i++)
+        memcpy(ref + 3 * i, "../", 3);
+    memcpy(ref + 3 * n, "x", 2);
+    pl_buf_init(&b, 1 << 20);
+    cr_assert_eq(pl_url_resolve(PL_STR("http://h/a/b/c"), pl_str_c(ref), &b), 0);
+    cr_assert_str_eq(b.data, "http://h/x");
+    for (size_t i = 0; i < n; i++)
+        memcpy(ref + 3 * i, i % 2 ? "../" : "aa/", 3);
+    cr_assert_eq(pl_url_resolve(PL_STR("http://h/"), pl_str_c(ref), &b), 0);
+    cr_assert_str_eq(b.data, "http://h/x");
+    free(ref);
+    pl_buf_done(&b);
 }

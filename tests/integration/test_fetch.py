@@ -1,5 +1,3 @@
-# Contract tests for GET /fetch (issue 5), written ahead of the endpoint: renamed to
-# test_fetch.py when /fetch lands. Not collected until then.
 """The /fetch endpoint: `GET /fetch?url=<target>[&agent=<name>]`, sent in origin form to the
 main listener. Covered here:
 
