@@ -231,9 +231,11 @@ query_unescape(struct pl_str v, bool strip, size_t *ret_len)
 static int
 parse_query(struct pl_str q, char **ret_url, char **ret_agent, size_t *ret_agent_len)
 {
-    struct pl_str url = PL_STR_NULL, agent = PL_STR_NULL;
+    struct pl_str url = PL_STR(""), agent = PL_STR("");
     bool have_url = false, have_agent = false, other = false;
     const char *url_at = NULL;
+    if (!q.p)
+        q = PL_STR(""); /* no query at all */
     for (size_t i = 0; i <= q.len;) {
         const char *amp = memchr(q.p + i, '&', q.len - i);
         size_t end = amp ? (size_t)(amp - q.p) : q.len;
