@@ -1,16 +1,15 @@
 /*
- * Prompt-injection scanner: the reference's six passes (detection-facts §8.2) over one
- * vectorscan database of literal anchors, with PCRE2 confirming each pattern where its anchor
- * matched.
+ * Prompt-injection scanner: the reference's six passes (detection-facts §8.2), vectorscan
+ * databases of literal anchors telling which patterns can match, PCRE2 confirming them.
  *
  * Every built-in pattern has four variants: PRIMARY (as written), LEET (the same regex, run on
  * the leetspeak-folded text), NOSPACE ("\s+" and separator runs made optional) and VOWEL (the
  * regex with its vowels folded, run on the vowel-folded text). Vectorscan sees one anchor per
- * variant, rewritten so that it runs on the pass-1 text: the LEET anchor accepts the digits and
- * symbols that fold to each letter ("o" becomes [o0]) and the VOWEL anchor any vowel where the
- * anchor has one. One vectorscan pass over the pass-1 text therefore tells which variants can
- * match in passes 1, 3, 4 and 5; the folded texts are built only when an anchor asks for them.
- * The SPACED text (pass 2) and each decoded payload (pass 6) get their own vectorscan pass.
+ * variant, in the space of the text that variant runs on, in three databases: PRIMARY and
+ * NOSPACE anchors scan the pass-1 text, the primary anchors scan the leetspeak-folded copy
+ * (made only when the text has a leetspeak character), the vowel-folded anchors scan the
+ * vowel-folded copy. Three literal-heavy scans tell which variants can match in passes 1, 3, 4
+ * and 5. The SPACED text (pass 2) and each decoded payload (pass 6) get their own scans.
  *
  * User patterns have no anchor: PCRE2 runs them on every pass text.
  */
@@ -53,22 +52,32 @@ struct ipat {
     bool anchored[NV];  /* vectorscan has an anchor for the variant; else PCRE2 always runs */
 };
 
+/* The anchor databases: which text each one scans. */
+enum adb {
+    ADB_MAIN = 0, /* PRIMARY and NOSPACE anchors, on the pass-1 text (or a payload) */
+    ADB_LEET,     /* the primary anchors, on the leetspeak-folded pass-1 text */
+    ADB_VOWEL,    /* vowel-folded anchors, on the vowel-folded text */
+    NADB,
+};
+
 struct pl_inject_db {
     struct ipat *p;
     size_t n;
-    const hs_database_t *hs; /* the built-in anchors (process-wide) */
+    const hs_database_t *hs[NADB]; /* the built-in anchors (process-wide) */
     unsigned gen;
     size_t hit_words; /* uint64_t words of one hit bitmap */
 };
 
 /*
  * The anchors of every built-in variant, id = built-in index * NV + variant, compiled once per
- * process (about a quarter of a second: the vowel and leetspeak expansions are most of it) and
- * shared by every policy, so a reload does not pay for them again.
+ * process and shared by every policy, so a reload does not pay for them again. Each variant's
+ * anchors are literal-heavy in the space of the text they scan (the leetspeak and vowel
+ * variants scan folded copies of the text rather than expanding every letter into a class,
+ * which would defeat vectorscan's literal matchers).
  */
 static struct {
     pthread_once_t once;
-    hs_database_t *hs;
+    hs_database_t *hs[NADB];
     bool anchored[64][NV];
     int err;
     char msg[160];
@@ -114,32 +123,9 @@ static atomic_uint next_gen = 1;
 /* ---------------------------------------------------------------- regex rewriting */
 
 enum xform {
-    X_NOSPACE,      /* \s+ and whitespace-bearing classes with + become optional */
-    X_VOWEL_FOLD,   /* vowels of literals folded to a / A (run on folded text) */
-    X_VOWEL_EXPAND, /* vowels of literals accept any vowel (run on pass-1 text) */
-    X_LEET_EXPAND,  /* letters accept the characters leetspeak folds to them */
+    X_NOSPACE,    /* \s+ and whitespace-bearing classes with + become optional */
+    X_VOWEL_FOLD, /* vowels of literals folded to a / A (run on folded text) */
 };
-
-static const char *
-leet_alts(char lower)
-{
-    switch (lower) {
-    case 'o':
-        return "0";
-    case 'i':
-        return "1";
-    case 'e':
-        return "3";
-    case 'a':
-        return "4@";
-    case 's':
-        return "5$";
-    case 't':
-        return "7";
-    default:
-        return NULL;
-    }
-}
 
 static bool
 is_vowel(char c)
@@ -147,39 +133,15 @@ is_vowel(char c)
     return strchr("aeiouAEIOU", c) && c;
 }
 
-static char
-lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-}
-
 /* One literal letter, outside or inside a class, under the case rule ci. */
 static int
-emit_letter(struct pl_buf *o, enum xform k, char c, bool ci, bool in_class)
+emit_letter(struct pl_buf *o, enum xform k, char c, bool ci)
 {
     switch (k) {
     case X_VOWEL_FOLD:
         if (is_vowel(c))
             c = ci || (c >= 'a' && c <= 'z') ? 'a' : 'A';
         return pl_buf_add_ch(o, c);
-    case X_VOWEL_EXPAND:
-        if (!is_vowel(c))
-            return pl_buf_add_ch(o, c);
-        {
-            const char *set = ci || (c >= 'a' && c <= 'z') ? "aeiou" : "AEIOU";
-            if (in_class)
-                return pl_buf_add_c(o, set);
-            return pl_buf_printf(o, "[%s]", set);
-        }
-    case X_LEET_EXPAND: {
-        /* The fold produces lower-case letters only. */
-        const char *alts = ci || (c >= 'a' && c <= 'z') ? leet_alts(lower(c)) : NULL;
-        if (!alts)
-            return pl_buf_add_ch(o, c);
-        if (in_class)
-            return pl_buf_printf(o, "%c%s", c, alts);
-        return pl_buf_printf(o, "[%c%s]", c, alts);
-    }
     default:
         return pl_buf_add_ch(o, c);
     }
@@ -235,17 +197,6 @@ rx_rewrite(const char *in, enum xform k, bool ci, struct pl_buf *o)
                 i += 3;
                 continue;
             }
-            if (k == X_LEET_EXPAND) {
-                if (e == 'b' || e == 'B') { /* assertions move under the fold: drop them */
-                    i += n;
-                    continue;
-                }
-                if (e == 'w') {
-                    r = pl_buf_add_c(o, "[\\w@$]");
-                    i += n;
-                    continue;
-                }
-            }
             r = pl_buf_add(o, in + i, n);
             i += n;
         } else if (c == '[') {
@@ -269,10 +220,7 @@ rx_rewrite(const char *in, enum xform k, bool ci, struct pl_buf *o)
                         return -ENOTSUP;
                     if (in[j + 1] == 's')
                         has_ws = true;
-                    if (k == X_LEET_EXPAND && in[j + 1] == 'w')
-                        r = pl_buf_add_c(o, "\\w@$");
-                    else
-                        r = pl_buf_add(o, in + j, n);
+                    r = pl_buf_add(o, in + j, n);
                     j += n;
                 } else if (in[j] == '[' && in[j + 1] == ':') {
                     const char *e = strstr(in + j, ":]");
@@ -287,7 +235,7 @@ rx_rewrite(const char *in, enum xform k, bool ci, struct pl_buf *o)
                     bool range = in[j + 1] == '-' || (j > 0 && in[j - 1] == '-');
                     if (range && k != X_NOSPACE)
                         return -ENOTSUP;
-                    r = emit_letter(o, k, in[j], cur, true);
+                    r = emit_letter(o, k, in[j], cur);
                     j++;
                 }
             }
@@ -369,7 +317,7 @@ rx_rewrite(const char *in, enum xform k, bool ci, struct pl_buf *o)
                 i++;
             }
         } else if ((c | 32) >= 'a' && (c | 32) <= 'z') {
-            r = emit_letter(o, k, c, cur, false);
+            r = emit_letter(o, k, c, cur);
             i++;
         } else {
             r = pl_buf_add_ch(o, c);
@@ -447,12 +395,13 @@ anchor_for(const struct pl_inject_def *d, enum variant v, struct pl_buf *b)
         r = rx_rewrite(d->anchor, X_NOSPACE, ci, b);
         break;
     case V_LEET:
-        r = rx_rewrite(d->anchor, X_LEET_EXPAND, ci, b);
+        /* The leetspeak pass runs the primary regex on the folded text. */
+        r = pl_buf_add_c(b, d->anchor);
         break;
     case V_VOWEL:
         if (strstr(d->regex, "(?-i"))
             return -ENOTSUP;
-        r = rx_rewrite(d->anchor, X_VOWEL_EXPAND, ci, b);
+        r = rx_rewrite(d->anchor, X_VOWEL_FOLD, ci, b);
         break;
     default:
         return -EINVAL;
@@ -528,10 +477,16 @@ find_user(const struct pl_inject_options *o, const char *name)
     return NULL;
 }
 
+static enum adb
+adb_of(enum variant v)
+{
+    return v == V_LEET ? ADB_LEET : v == V_VOWEL ? ADB_VOWEL : ADB_MAIN;
+}
+
 static void
 compile_builtin_anchors(void)
 {
-    struct hsbuf hb = {0};
+    struct hsbuf hb[NADB] = {{0}};
     int r = -ENOMEM;
     PL_BUG_ON(pl_inject_builtin_count > PL_ARRAY_SIZE(builtin_anchors.anchored));
     for (size_t i = 0; i < pl_inject_builtin_count; i++) {
@@ -551,25 +506,31 @@ compile_builtin_anchors(void)
             unsigned fl = HS_FLAG_SINGLEMATCH | HS_FLAG_MULTILINE | HS_FLAG_DOTALL |
                           (d->case_sensitive ? 0 : HS_FLAG_CASELESS);
             /* hsbuf_add() owns the expression from here, and frees it on failure */
-            if (hsbuf_add(&hb, b.data, fl, (unsigned)(i * NV + (size_t)v)))
+            if (hsbuf_add(&hb[adb_of((enum variant)v)], b.data, fl, (unsigned)(i * NV + (size_t)v)))
                 goto out;
             builtin_anchors.anchored[i][v] = true;
         }
     }
-    hs_compile_error_t *ce = NULL;
-    if (hs_compile_multi((const char *const *)hb.expr, hb.flags, hb.ids, (unsigned)hb.n,
-                         HS_MODE_BLOCK, NULL, &builtin_anchors.hs, &ce) != HS_SUCCESS) {
-        snprintf(builtin_anchors.msg, sizeof(builtin_anchors.msg),
-                 "response_scanning: built-in anchor %d does not compile: %s",
-                 ce ? ce->expression : -1, ce && ce->message ? ce->message : "?");
-        hs_free_compile_error(ce);
-        r = -EIO;
-        goto out;
+    for (int k = 0; k < NADB; k++) {
+        hs_compile_error_t *ce = NULL;
+        if (!hb[k].n)
+            continue;
+        if (hs_compile_multi((const char *const *)hb[k].expr, hb[k].flags, hb[k].ids,
+                             (unsigned)hb[k].n, HS_MODE_BLOCK, NULL, &builtin_anchors.hs[k],
+                             &ce) != HS_SUCCESS) {
+            snprintf(builtin_anchors.msg, sizeof(builtin_anchors.msg),
+                     "response_scanning: built-in anchor %d does not compile: %s",
+                     ce ? ce->expression : -1, ce && ce->message ? ce->message : "?");
+            hs_free_compile_error(ce);
+            r = -EIO;
+            goto out;
+        }
     }
     r = 0;
 out:
     builtin_anchors.err = r;
-    hsbuf_done(&hb);
+    for (int k = 0; k < NADB; k++)
+        hsbuf_done(&hb[k]);
 }
 
 int
@@ -591,7 +552,8 @@ pl_inject_compile(const struct pl_inject_options *o, struct pl_inject_db **out, 
     }
     if (!(db = calloc(1, sizeof(*db))))
         return -ENOMEM;
-    db->hs = builtin_anchors.hs;
+    for (int k = 0; k < NADB; k++)
+        db->hs[k] = builtin_anchors.hs[k];
     db->p = calloc(pl_inject_builtin_count + o->n_user, sizeof(*db->p));
     if (!db->p)
         goto fail;
@@ -779,17 +741,34 @@ on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned fla
     return 0;
 }
 
+/* OR the hits of anchor database k on p[0, n) into bits. */
 static int
-anchors(const struct pl_inject_db *db, struct pl_inject_scratch *s, const char *p, size_t n,
-        uint64_t *bits)
+scan_adb(const struct pl_inject_db *db, struct pl_inject_scratch *s, enum adb k, const char *p,
+         size_t n, uint64_t *bits)
 {
-    memset(bits, 0, db->hit_words * sizeof(*bits));
-    if (!db->hs || !n)
+    if (!db->hs[k] || !n)
         return 0;
     if (n > UINT32_MAX)
         return -E2BIG;
     struct hit_ctx h = {bits};
-    return hs_scan(db->hs, p, (unsigned)n, 0, s->hs, on_hit, &h) == HS_SUCCESS ? 0 : -EIO;
+    return hs_scan(db->hs[k], p, (unsigned)n, 0, s->hs, on_hit, &h) == HS_SUCCESS ? 0 : -EIO;
+}
+
+/*
+ * The anchor hits of a text (pass-1 text or a decoded payload) for the PRIMARY, NOSPACE and
+ * VOWEL variants; fold is a buffer of at least n bytes for the vowel-folded copy (left there).
+ */
+static int
+anchors(const struct pl_inject_db *db, struct pl_inject_scratch *s, const char *p, size_t n,
+        char *fold, uint64_t *bits)
+{
+    memset(bits, 0, db->hit_words * sizeof(*bits));
+    int r = scan_adb(db, s, ADB_MAIN, p, n, bits);
+    if (r || !fold || !n)
+        return r;
+    memcpy(fold, p, n);
+    pl_norm_fold_vowels(fold, n);
+    return scan_adb(db, s, ADB_VOWEL, fold, n, bits);
 }
 
 static bool
@@ -1046,7 +1025,9 @@ build_payloads(const struct pl_inject_db *db, struct pl_inject_scratch *s)
     }
     for (size_t i = 0; i < s->n_dec; i++) {
         s->dec[i].hits = i * db->hit_words;
-        if ((r = anchors(db, s, s->dpool + s->dec[i].off, s->dec[i].len,
+        if (reserve(&s->work, &s->work_cap, s->dec[i].len + 1))
+            return -ENOMEM;
+        if ((r = anchors(db, s, s->dpool + s->dec[i].off, s->dec[i].len, s->work,
                          s->dhits + s->dec[i].hits)))
             return r;
     }
@@ -1115,7 +1096,7 @@ run_tier(const struct pl_inject_db *db, struct pl_inject_scratch *s, struct pl_s
             if ((r = normalize_into(text, PL_NORM_POLICY, &s->t2, &s->cap2, &s->t2_len)))
                 return r;
             s->t2_same = s->t2_len == s->t1_len && !memcmp(s->t2, s->t1, s->t1_len);
-            if (!s->t2_same && (r = anchors(db, s, s->t2, s->t2_len, s->hits2)))
+            if (!s->t2_same && (r = anchors(db, s, s->t2, s->t2_len, NULL, s->hits2)))
                 return r;
         }
     }
@@ -1125,16 +1106,8 @@ run_tier(const struct pl_inject_db *db, struct pl_inject_scratch *s, struct pl_s
         DONE_IF_FOUND(PL_INJECT_PASS_SPACED);
     }
 
-    /* 3 */
-    if (!s->t3_done) {
-        s->t3_done = true;
-        s->t3_same = !has_leet(s->t1, s->t1_len);
-    }
+    /* 3: t3 and its anchors were made with the pass-1 ones */
     if (!s->t3_same && any_hit_or_unanchored(db, s->hits1, core, V_LEET)) {
-        if (reserve(&s->t3, &s->cap3, s->t1_len + 1))
-            return -ENOMEM;
-        memcpy(s->t3, s->t1, s->t1_len);
-        pl_norm_fold_leet(s->t3, s->t1_len);
         r = run_variant(db, s, core, V_LEET, s->hits1, s->t3, s->t1_len, PL_INJECT_PASS_LEET, 0,
                         res);
         DONE_IF_FOUND(PL_INJECT_PASS_LEET);
@@ -1147,13 +1120,6 @@ run_tier(const struct pl_inject_db *db, struct pl_inject_scratch *s, struct pl_s
 
     /* 5 */
     if (any_hit_or_unanchored(db, s->hits1, core, V_VOWEL)) {
-        if (!s->t5_done) {
-            if (reserve(&s->t5, &s->cap5, s->t1_len + 1))
-                return -ENOMEM;
-            memcpy(s->t5, s->t1, s->t1_len);
-            pl_norm_fold_vowels(s->t5, s->t1_len);
-            s->t5_done = true;
-        }
         r = run_variant(db, s, core, V_VOWEL, s->hits1, s->t5, s->t1_len, PL_INJECT_PASS_VOWEL, 0,
                         res);
         DONE_IF_FOUND(PL_INJECT_PASS_VOWEL);
@@ -1200,8 +1166,9 @@ pl_inject_scan(const struct pl_inject_db *db, struct pl_inject_scratch *s, struc
     res->core = false;
     res->pass = 0;
     if (s->gen != db->gen) {
-        if (db->hs && hs_alloc_scratch(db->hs, &s->hs) != HS_SUCCESS)
-            return -ENOMEM;
+        for (int k = 0; k < NADB; k++)
+            if (db->hs[k] && hs_alloc_scratch(db->hs[k], &s->hs) != HS_SUCCESS)
+                return -ENOMEM;
         s->gen = db->gen;
     }
     if ((r = ensure_hits_cap(db, s)))
@@ -1216,8 +1183,22 @@ pl_inject_scan(const struct pl_inject_db *db, struct pl_inject_scratch *s, struc
             return r;
         s->t1 = s->buf1;
     }
-    if ((r = anchors(db, s, s->t1, s->t1_len, s->hits1)))
+    /* Pass-1 anchors, with the folded copies the leetspeak and vowel passes run on. */
+    if (reserve(&s->t5, &s->cap5, s->t1_len + 1))
+        return -ENOMEM;
+    if ((r = anchors(db, s, s->t1, s->t1_len, s->t5, s->hits1)))
         return r;
+    s->t5_done = true;
+    s->t3_done = true;
+    s->t3_same = !has_leet(s->t1, s->t1_len);
+    if (!s->t3_same) {
+        if (reserve(&s->t3, &s->cap3, s->t1_len + 1))
+            return -ENOMEM;
+        memcpy(s->t3, s->t1, s->t1_len);
+        pl_norm_fold_leet(s->t3, s->t1_len);
+        if ((r = scan_adb(db, s, ADB_LEET, s->t3, s->t1_len, s->hits1)))
+            return r;
+    }
     for (int tier = 0; tier < 2; tier++) {
         if ((r = run_tier(db, s, text, tier == 0, res)))
             break;

@@ -701,11 +701,29 @@ pl_norm_fold_leet(char *s, size_t len)
 void
 pl_norm_fold_vowels(char *s, size_t len)
 {
+    size_t i = 0;
+#ifdef __SSE2__
+    /* e i o u (either case) become a / A: OR 0x20 folds case for these letters only. */
+    const __m128i lc = _mm_set1_epi8(0x20), big_a = _mm_set1_epi8('A');
+    const __m128i e = _mm_set1_epi8('e'), iv = _mm_set1_epi8('i'), o = _mm_set1_epi8('o'),
+                  u = _mm_set1_epi8('u');
+    for (; i + 16 <= len; i += 16) {
+        __m128i c = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i l = _mm_or_si128(c, lc);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(l, e), _mm_cmpeq_epi8(l, iv)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(l, o), _mm_cmpeq_epi8(l, u)));
+        if (!_mm_movemask_epi8(m))
+            continue;
+        __m128i folded = _mm_or_si128(_mm_and_si128(c, lc), big_a);
+        c = _mm_or_si128(_mm_and_si128(m, folded), _mm_andnot_si128(m, c));
+        _mm_storeu_si128((__m128i *)(s + i), c);
+    }
+#endif
     static const char vowel_map[256] = {
         ['a'] = 'a', ['e'] = 'a', ['i'] = 'a', ['o'] = 'a', ['u'] = 'a',
         ['A'] = 'A', ['E'] = 'A', ['I'] = 'A', ['O'] = 'A', ['U'] = 'A',
     };
-    for (size_t i = 0; i < len; i++) {
+    for (; i < len; i++) {
         char m = vowel_map[(unsigned char)s[i]];
         if (m)
             s[i] = m;

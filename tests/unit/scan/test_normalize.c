@@ -478,3 +478,21 @@ Test(normalize, folds)
     pl_norm_fold_leet(NULL, 0);
     pl_norm_fold_vowels(NULL, 0);
 }
+
+/* The vectorised vowel fold agrees with the byte rule on every byte value at every offset. */
+Test(fold, vowels_every_byte_at_every_alignment)
+{
+    char buf[256 + 40], want[256 + 40];
+    for (size_t shift = 0; shift < 20; shift++) {
+        size_t n = 256 + shift;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)((i + shift * 7) & 0xff);
+            buf[i] = (char)c;
+            bool lv = c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+            bool uv = c == 'A' || c == 'E' || c == 'I' || c == 'O' || c == 'U';
+            want[i] = lv ? 'a' : uv ? 'A' : (char)c;
+        }
+        pl_norm_fold_vowels(buf, n);
+        cr_assert(memcmp(buf, want, n) == 0, "shift %zu", shift);
+    }
+}
