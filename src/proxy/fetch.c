@@ -474,18 +474,10 @@ pl_fetch_begin(struct pl_req *r)
         pl_h1_find_header(resp->headers, resp->n_headers, "Location", 0) >= 0)
         return follow(r);
     uint64_t max = (uint64_t)cfg->fetch_proxy.max_response_mb << 20;
-    enum pl_coding coding = PL_CODING_IDENTITY;
-    for (int i = 0; (i = pl_h1_find_header(resp->headers, resp->n_headers, "Content-Encoding",
-                                           (size_t)i)) >= 0;
-         i++) {
-        enum pl_coding c;
-        if (pl_coding_parse(resp->headers[i].value, &c) < 0 ||
-            (c != PL_CODING_IDENTITY && coding != PL_CODING_IDENTITY)) {
-            block(r, 403, "compressed response cannot be scanned");
-            return -1;
-        }
-        if (c != PL_CODING_IDENTITY)
-            coding = c;
+    enum pl_coding coding;
+    if (pl_resp_coding(resp, &coding) < 0) {
+        block(r, 403, "compressed response cannot be scanned");
+        return -1;
     }
     struct pl_fetch *fs = calloc(1, sizeof(*fs));
     if (!fs) {

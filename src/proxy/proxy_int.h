@@ -7,6 +7,7 @@
 #include <event2/listener.h>
 #include <stdatomic.h>
 
+#include "http/coding.h"
 #include "http/h1.h"
 #include "http/url.h"
 #include "net/conn.h"
@@ -284,6 +285,9 @@ int pl_resp_data(struct pl_req *r, const char *p, size_t n);
 /* The body is complete. Returns 0 (finish the exchange) or -1 (answered or cut: stop). */
 int pl_resp_end(struct pl_req *r);
 void pl_resp_free(struct pl_respscan *rs);
+/* The one content coding of a response (several stacked, or an unknown one: -ENOTSUP, which
+ * callers refuse: what cannot be decoded cannot be scanned). */
+int pl_resp_coding(const struct pl_h1_response *resp, enum pl_coding *ret);
 /* Findings of one scan, less those a suppress rule names for r's URL. */
 void pl_resp_apply_suppress(const struct pl_req *r, struct pl_inject_result *res);
 /* A response_scan event: transport "forward", "fetch"...; part: body, title, visible, hidden. */

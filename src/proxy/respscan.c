@@ -431,6 +431,24 @@ keep_head(struct pl_req *r, struct pl_respscan *rs, const char *head, size_t len
 }
 
 int
+pl_resp_coding(const struct pl_h1_response *resp, enum pl_coding *ret)
+{
+    enum pl_coding coding = PL_CODING_IDENTITY;
+    for (int i = 0; (i = pl_h1_find_header(resp->headers, resp->n_headers, "Content-Encoding",
+                                           (size_t)i)) >= 0;
+         i++) {
+        enum pl_coding c;
+        if (pl_coding_parse(resp->headers[i].value, &c) < 0 ||
+            (c != PL_CODING_IDENTITY && coding != PL_CODING_IDENTITY))
+            return -ENOTSUP;
+        if (c != PL_CODING_IDENTITY)
+            coding = c;
+    }
+    *ret = coding;
+    return 0;
+}
+
+int
 pl_resp_begin(struct pl_req *r, const char *head, size_t head_len)
 {
     const struct pl_h1_response *resp = r->resp;
@@ -444,19 +462,11 @@ pl_resp_begin(struct pl_req *r, const char *head, size_t head_len)
     bool sse = ct.len == strlen("text/event-stream") && type_is(ct, "text/event-stream");
     if (sse && !cfg->response_scanning.sse_streaming.enabled)
         return 0; /* the reference passes it through unscanned */
-    enum pl_coding coding = PL_CODING_IDENTITY;
-    for (int i = 0; (i = pl_h1_find_header(resp->headers, resp->n_headers, "Content-Encoding",
-                                           (size_t)i)) >= 0;
-         i++) {
-        enum pl_coding c;
-        if (pl_coding_parse(resp->headers[i].value, &c) < 0 ||
-            (c != PL_CODING_IDENTITY && coding != PL_CODING_IDENTITY)) {
-            r->resp_body = PL_H1_BODY_UNTIL_EOF; /* never pool it */
-            pl_req_block_text(r, 403, "response_scan", "compressed response cannot be scanned");
-            return -1;
-        }
-        if (c != PL_CODING_IDENTITY)
-            coding = c;
+    enum pl_coding coding;
+    if (pl_resp_coding(resp, &coding) < 0) {
+        r->resp_body = PL_H1_BODY_UNTIL_EOF; /* never pool it */
+        pl_req_block_text(r, 403, "response_scan", "compressed response cannot be scanned");
+        return -1;
     }
     struct pl_respscan *rs = calloc(1, sizeof(*rs));
     if (!rs) {

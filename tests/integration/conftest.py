@@ -10,6 +10,7 @@ test creates (pltest/netns.py). Every proxy config points DNS at the suite's fak
 127.0.0.1, so a name lookup never leaves the machine either.
 """
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -154,3 +155,21 @@ def netns(netns_available, tmp_path):
 def pytest_configure(config):
     config.addinivalue_line("markers", "netns: needs root and network namespaces")
     config.addinivalue_line("markers", "slow: large transfers")
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory, fake_dns_server):
+    """shared(overrides=None, allow_loopback=True) -> a proxy started once per config for the
+    module (starting one costs more than most tests). Tests that read audit events or depend
+    on fresh state (rate limits) start their own with the `pipelock` fixture."""
+    f = PipelockFactory(tmp_path_factory.mktemp("shared-pipelock"), dns=fake_dns_server)
+    made = {}
+
+    def get(overrides=None, allow_loopback=True):
+        key = json.dumps([overrides, allow_loopback], sort_keys=True)
+        if key not in made:
+            made[key] = f(overrides, allow_loopback=allow_loopback)
+        return made[key]
+
+    yield get
+    f.close()
