@@ -739,6 +739,17 @@ def _lib(kind):
     return _LIBS[kind]
 
 
+def ae_tokens(req):
+    """The content codings a request's Accept-Encoding fields name (lower case, no q=)."""
+    out = set()
+    for v in req.header_all("accept-encoding"):
+        for part in v.split(","):
+            tok = part.split(";")[0].strip().lower()
+            if tok:
+                out.add(tok)
+    return out
+
+
 def codec_missing(coding):
     """None when compress()/decompress() support coding here, else the reason (for a skip)."""
     if coding == "br":
