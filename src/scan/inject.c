@@ -4,12 +4,16 @@
  *
  * Every built-in pattern has four variants: PRIMARY (as written), LEET (the same regex, run on
  * the leetspeak-folded text), NOSPACE ("\s+" and separator runs made optional) and VOWEL (the
- * regex with its vowels folded, run on the vowel-folded text). Vectorscan sees one anchor per
- * variant, in the space of the text that variant runs on, in three databases: PRIMARY and
- * NOSPACE anchors scan the pass-1 text, the primary anchors scan the leetspeak-folded copy
- * (made only when the text has a leetspeak character), the vowel-folded anchors scan the
- * vowel-folded copy. Three literal-heavy scans tell which variants can match in passes 1, 3, 4
- * and 5. The SPACED text (pass 2) and each decoded payload (pass 6) get their own scans.
+ * regex with its vowels folded, run on the vowel-folded text).
+ *
+ * Vectorscan only tells which variants can match; PCRE2 confirms them on the real text. It
+ * scans a copy of the text with every whitespace run collapsed to one space, with anchors in
+ * which every whitespace gap is spelt " ?" (pl_inject_collapse_anchor()): gaps of \s+ would keep it
+ * off its literal matchers and cost it four times the time. One database of these anchors serves
+ * PRIMARY and NOSPACE (the collapsed anchors of the two are the same), and, run again on the
+ * leetspeak-folded collapsed copy when the text has a leetspeak character, LEET; a second one of
+ * vowel-folded anchors, on the vowel-folded collapsed copy, serves VOWEL. The SPACED text
+ * (pass 2) and each decoded payload (pass 6) get their own scans.
  *
  * User patterns have no anchor: PCRE2 runs them on every pass text.
  */
@@ -30,6 +34,10 @@
 #include "scan/normalize.h"
 #include "util/buf.h"
 #include "util/utf8.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum variant { V_PRIMARY = 0, V_LEET, V_NOSPACE, V_VOWEL, NV };
 
@@ -52,10 +60,9 @@ struct ipat {
     bool anchored[NV];  /* vectorscan has an anchor for the variant; else PCRE2 always runs */
 };
 
-/* The anchor databases: which text each one scans. */
+/* The anchor databases, both scanning whitespace-collapsed text. */
 enum adb {
-    ADB_MAIN = 0, /* PRIMARY and NOSPACE anchors, on the pass-1 text (or a payload) */
-    ADB_LEET,     /* the primary anchors, on the leetspeak-folded pass-1 text */
+    ADB_MAIN = 0, /* the anchors as written: PRIMARY and NOSPACE; LEET on the folded text */
     ADB_VOWEL,    /* vowel-folded anchors, on the vowel-folded text */
     NADB,
 };
@@ -69,11 +76,11 @@ struct pl_inject_db {
 };
 
 /*
- * The anchors of every built-in variant, id = built-in index * NV + variant, compiled once per
- * process and shared by every policy, so a reload does not pay for them again. Each variant's
- * anchors are literal-heavy in the space of the text they scan (the leetspeak and vowel
- * variants scan folded copies of the text rather than expanding every letter into a class,
- * which would defeat vectorscan's literal matchers).
+ * The anchors of every built-in, id = built-in index * NV + variant (V_PRIMARY in ADB_MAIN,
+ * V_VOWEL in ADB_VOWEL), compiled once per process and shared by every policy, so a reload does
+ * not pay for them again. The leetspeak and vowel variants scan folded copies of the text
+ * rather than expanding every letter into a class, which would defeat vectorscan's literal
+ * matchers.
  */
 static struct {
     pthread_once_t once;
@@ -102,7 +109,10 @@ struct pl_inject_scratch {
     char *buf1, *t2, *t3, *t5, *tmp;
     size_t cap1, cap2, cap3, cap5, cap_tmp;
     size_t t2_len;
-    bool t2_done, t2_same, t3_done, t3_same, t5_done;
+    bool t2_done, t2_same, t3_done, t5_done;
+    bool has_leet;  /* the pass-1 text has a leetspeak character */
+    char *col, *fc; /* whitespace-collapsed text the anchors scan, and a folded copy of it */
+    size_t cap_col, cap_fc;
 
     uint64_t *hits1, *hits2;
     size_t hits_cap;
@@ -327,6 +337,121 @@ rx_rewrite(const char *in, enum xform k, bool ci, struct pl_buf *o)
     return r;
 }
 
+/* Index past the quantifier (and its lazy / possessive mark) at in + i, if any. */
+static size_t
+skip_quant(const char *in, size_t i)
+{
+    if (in[i] == '+' || in[i] == '*' || in[i] == '?') {
+        i++;
+    } else if (in[i] == '{') {
+        size_t j = i + 1;
+        while (in[j] && strchr("0123456789,", in[j]))
+            j++;
+        if (in[j] != '}' || j == i + 1)
+            return i;
+        i = j + 1;
+    } else {
+        return i;
+    }
+    return in[i] == '?' || in[i] == '+' ? i + 1 : i;
+}
+
+static bool
+is_punct_escape(char e)
+{
+    return e && strchr(".\\/()[]{}|-?*+^$", e);
+}
+
+/*
+ * The anchor in for text whose whitespace runs are collapsed to one space
+ * (pl_norm_collapse_ws()): every \s, quantified or not, becomes " ?", and \s in a class becomes a
+ * space with the class made optional ("?" or "*"). Sound: if an matches a text T, the result
+ * matches the collapsed T. Each whitespace run of T that a match touches becomes one space,
+ * which the first gap touching the run takes while the others take nothing; nothing else in the
+ * anchor can match whitespace, because anything that could (".", negated classes, \W, \D, \h,
+ * hex escapes, POSIX classes, literal whitespace, (?x)) or that would see a newline differently
+ * (^, $) makes this return -ENOTSUP.
+ */
+int
+pl_inject_collapse_anchor(const char *in, struct pl_buf *o)
+{
+    size_t i = 0;
+    int r = 0;
+    while (in[i] && !r) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '\\') {
+            char e = in[i + 1];
+            if (e == 's') {
+                i = skip_quant(in, i + 2);
+                r = pl_buf_add_c(o, " ?");
+                continue;
+            }
+            if (!(e == 'b' || e == 'w' || e == 'd' || e == 'S' || is_punct_escape(e)))
+                return -ENOTSUP;
+            r = pl_buf_add(o, in + i, 2);
+            i += 2;
+        } else if (c == '[') {
+            size_t j = i + 1;
+            bool ws = false;
+            if (in[j] == '^')
+                return -ENOTSUP;
+            r = pl_buf_add_ch(o, '[');
+            if (in[j] == ']') {
+                r = r ? r : pl_buf_add_ch(o, ']');
+                j++;
+            }
+            while (!r && in[j] && in[j] != ']') {
+                unsigned char k = (unsigned char)in[j];
+                if (k == '\\') {
+                    char e = in[j + 1];
+                    if (e == 's') {
+                        ws = true;
+                        r = pl_buf_add_ch(o, ' ');
+                    } else if (e == 'w' || e == 'd' || is_punct_escape(e)) {
+                        r = pl_buf_add(o, in + j, 2);
+                    } else {
+                        return -ENOTSUP;
+                    }
+                    j += 2;
+                } else if (k <= ' ' || (k == '[' && in[j + 1] == ':')) {
+                    return -ENOTSUP;
+                } else {
+                    r = pl_buf_add_ch(o, (char)k);
+                    j++;
+                }
+            }
+            if (!in[j])
+                return -ENOTSUP;
+            r = r ? r : pl_buf_add_ch(o, ']');
+            i = j + 1;
+            if (ws) {
+                /* none or "?" -> "?"; "+", "*", {n,m} -> "*" */
+                size_t q = skip_quant(in, i);
+                r = r ? r : pl_buf_add_ch(o, q == i || in[i] == '?' ? '?' : '*');
+                i = q;
+            }
+        } else if (c == '(' && in[i + 1] == '?') {
+            size_t j = i + 2;
+            while (in[j] == '-' || (in[j] >= 'a' && in[j] <= 'z') ||
+                   (in[j] >= 'A' && in[j] <= 'Z')) {
+                if (in[j] == 'x')
+                    return -ENOTSUP;
+                j++;
+            }
+            if (in[j] != ':' && in[j] != ')')
+                return -ENOTSUP; /* comments, look-around, named groups, ... */
+            r = pl_buf_add(o, in + i, j + 1 - i);
+            i = j + 1;
+        } else if (c == '.' || c == '^' || c == '$' || c <= ' ') {
+            return -ENOTSUP;
+        } else {
+            r = pl_buf_add_ch(o, (char)c);
+            i++;
+        }
+    }
+    return r;
+}
+
 /* ---------------------------------------------------------------- compile */
 
 static pcre2_code *
@@ -381,31 +506,27 @@ hsbuf_done(struct hsbuf *b)
     free(b->ids);
 }
 
-/* The anchor for variant v of a built-in, in b (NUL-terminated); -ENOTSUP if none. */
+/*
+ * The collapsed anchor of a built-in for database k in b (NUL-terminated): the anchor as
+ * written, or vowel-folded for ADB_VOWEL (-ENOTSUP where the vowel variant does not exist).
+ */
 static int
-anchor_for(const struct pl_inject_def *d, enum variant v, struct pl_buf *b)
+anchor_for(const struct pl_inject_def *d, enum adb k, struct pl_buf *b)
 {
-    int r;
-    bool ci = !d->case_sensitive;
-    switch (v) {
-    case V_PRIMARY:
-        r = pl_buf_add_c(b, d->anchor);
-        break;
-    case V_NOSPACE:
-        r = rx_rewrite(d->anchor, X_NOSPACE, ci, b);
-        break;
-    case V_LEET:
-        /* The leetspeak pass runs the primary regex on the folded text. */
-        r = pl_buf_add_c(b, d->anchor);
-        break;
-    case V_VOWEL:
+    struct pl_buf f;
+    const char *a = d->anchor;
+    int r = 0;
+    pl_buf_init(&f, 1 << 16);
+    if (k == ADB_VOWEL) {
         if (strstr(d->regex, "(?-i"))
             return -ENOTSUP;
-        r = rx_rewrite(d->anchor, X_VOWEL_FOLD, ci, b);
-        break;
-    default:
-        return -EINVAL;
+        r = rx_rewrite(d->anchor, X_VOWEL_FOLD, !d->case_sensitive, &f);
+        r = r ? r : f.data ? 0 : -ENOTSUP;
+        a = f.data;
     }
+    if (!r)
+        r = pl_inject_collapse_anchor(a, b);
+    pl_buf_done(&f);
     return r ? r : b->data ? 0 : -ENOTSUP;
 }
 
@@ -477,12 +598,6 @@ find_user(const struct pl_inject_options *o, const char *name)
     return NULL;
 }
 
-static enum adb
-adb_of(enum variant v)
-{
-    return v == V_LEET ? ADB_LEET : v == V_VOWEL ? ADB_VOWEL : ADB_MAIN;
-}
-
 static void
 compile_builtin_anchors(void)
 {
@@ -491,10 +606,11 @@ compile_builtin_anchors(void)
     PL_BUG_ON(pl_inject_builtin_count > PL_ARRAY_SIZE(builtin_anchors.anchored));
     for (size_t i = 0; i < pl_inject_builtin_count; i++) {
         const struct pl_inject_def *d = &pl_inject_builtin_defs[i];
-        for (int v = 0; v < NV; v++) {
+        for (int k = 0; k < NADB; k++) {
+            enum variant v = k == ADB_VOWEL ? V_VOWEL : V_PRIMARY;
             struct pl_buf b;
             pl_buf_init(&b, 1 << 16);
-            int ar = anchor_for(d, (enum variant)v, &b);
+            int ar = anchor_for(d, (enum adb)k, &b);
             if (ar == -ENOMEM) {
                 pl_buf_done(&b);
                 goto out;
@@ -506,9 +622,11 @@ compile_builtin_anchors(void)
             unsigned fl = HS_FLAG_SINGLEMATCH | HS_FLAG_MULTILINE | HS_FLAG_DOTALL |
                           (d->case_sensitive ? 0 : HS_FLAG_CASELESS);
             /* hsbuf_add() owns the expression from here, and frees it on failure */
-            if (hsbuf_add(&hb[adb_of((enum variant)v)], b.data, fl, (unsigned)(i * NV + (size_t)v)))
+            if (hsbuf_add(&hb[k], b.data, fl, (unsigned)(i * NV + (size_t)v)))
                 goto out;
             builtin_anchors.anchored[i][v] = true;
+            if (v == V_PRIMARY) /* the same database serves these (see the top) */
+                builtin_anchors.anchored[i][V_NOSPACE] = builtin_anchors.anchored[i][V_LEET] = true;
         }
     }
     for (int k = 0; k < NADB; k++) {
@@ -681,6 +799,8 @@ pl_inject_scratch_free(struct pl_inject_scratch *s)
     free(s->t3);
     free(s->t5);
     free(s->tmp);
+    free(s->col);
+    free(s->fc);
     free(s->hits1);
     free(s->hits2);
     free(s->dec);
@@ -730,6 +850,7 @@ normalize_into(struct pl_str text, enum pl_norm_pipeline pl, char **buf, size_t 
 
 struct hit_ctx {
     uint64_t *bits;
+    unsigned shift; /* added to every id: V_LEET - V_PRIMARY for the leetspeak copy */
 };
 
 static int
@@ -737,44 +858,60 @@ on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned fla
 {
     (void)from, (void)to, (void)flags;
     struct hit_ctx *h = ctx;
+    id += h->shift;
     h->bits[id / 64] |= 1ull << (id % 64);
     return 0;
 }
 
-/* OR the hits of anchor database k on p[0, n) into bits. */
+/* OR the hits of anchor database k on p[0, n) into bits, each id moved by shift. */
 static int
 scan_adb(const struct pl_inject_db *db, struct pl_inject_scratch *s, enum adb k, const char *p,
-         size_t n, uint64_t *bits)
+         size_t n, unsigned shift, uint64_t *bits)
 {
     if (!db->hs[k] || !n)
         return 0;
     if (n > UINT32_MAX)
         return -E2BIG;
-    struct hit_ctx h = {bits};
+    struct hit_ctx h = {bits, shift};
     return hs_scan(db->hs[k], p, (unsigned)n, 0, s->hs, on_hit, &h) == HS_SUCCESS ? 0 : -EIO;
 }
 
 /*
- * The anchor hits of a text (pass-1 text or a decoded payload) for the PRIMARY, NOSPACE and
- * VOWEL variants; fold is a buffer of at least n bytes for the vowel-folded copy (left there).
+ * The anchor hits of a text (pass-1 text, SPACED text or a decoded payload) for the PRIMARY
+ * and NOSPACE variants, VOWEL when vowel is set, and LEET when leet is not NULL (*leet then
+ * tells whether the text has a leetspeak character).
  */
 static int
 anchors(const struct pl_inject_db *db, struct pl_inject_scratch *s, const char *p, size_t n,
-        char *fold, uint64_t *bits)
+        bool vowel, bool *leet, uint64_t *bits)
 {
+    if (leet)
+        *leet = false;
     memset(bits, 0, db->hit_words * sizeof(*bits));
-    int r = scan_adb(db, s, ADB_MAIN, p, n, bits);
-    if (r || !fold || !n)
-        return r;
-    memcpy(fold, p, n);
-    pl_norm_fold_vowels(fold, n);
-    return scan_adb(db, s, ADB_VOWEL, fold, n, bits);
+    if (!n)
+        return 0;
+    if (reserve(&s->col, &s->cap_col, n) || reserve(&s->fc, &s->cap_fc, n))
+        return -ENOMEM;
+    size_t m = pl_norm_collapse_ws(p, n, s->col);
+    int r = scan_adb(db, s, ADB_MAIN, s->col, m, 0, bits);
+    if (!r && leet) {
+        memcpy(s->fc, s->col, m);
+        if ((*leet = pl_norm_fold_leet(s->fc, m)))
+            r = scan_adb(db, s, ADB_MAIN, s->fc, m, V_LEET - V_PRIMARY, bits);
+    }
+    if (!r && vowel) {
+        memcpy(s->fc, s->col, m);
+        pl_norm_fold_vowels(s->fc, m);
+        r = scan_adb(db, s, ADB_VOWEL, s->fc, m, 0, bits);
+    }
+    return r;
 }
 
 static bool
 hit(const uint64_t *bits, const struct ipat *p, enum variant v)
 {
-    size_t id = (size_t)p->bi * NV + v;
+    /* NOSPACE shares the primary anchor (see the top) */
+    size_t id = (size_t)p->bi * NV + (v == V_NOSPACE ? V_PRIMARY : v);
     return p->bi >= 0 && (bits[id / 64] >> (id % 64) & 1);
 }
 
@@ -943,38 +1080,129 @@ decode_run(struct pl_inject_scratch *s, struct pl_str run, uint8_t depth)
     return n > 0 ? keep_payload(s, s->tmp, (size_t)n, depth) : 0;
 }
 
+static bool
+b64_or_pad_or_ws(unsigned char c)
+{
+    return b64_class[c] || c == '=' || c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+#ifdef __SSE2__
+/* Bit k set when p[k] (k < 16) is a base64 symbol; *other: bytes that are neither a symbol,
+ * '=' nor ASCII whitespace. */
+static inline unsigned
+b64_mask16(const char *p, unsigned *other)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i l = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), l));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), v));
+    __m128i sym = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), _mm_cmpeq_epi8(v, _mm_set1_epi8('/'))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+    __m128i b64 = _mm_or_si128(_mm_or_si128(letter, digit), sym);
+    __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('\t')); /* \t..\r -> 0..4, unsigned */
+    __m128i ws = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                              _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(4)), d));
+    __m128i ok = _mm_or_si128(_mm_or_si128(b64, ws), _mm_cmpeq_epi8(v, _mm_set1_epi8('=')));
+    *other = (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
+    return (unsigned)_mm_movemask_epi8(b64);
+}
+#endif
+
+/* True when t[0, n) holds only base64 symbols, '=' and ASCII whitespace. */
+static bool
+only_b64_text(const char *t, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= n; i += 16) {
+        unsigned other;
+        (void)b64_mask16(t + i, &other);
+        if (other)
+            return false;
+    }
+#endif
+    for (; i < n; i++)
+        if (!b64_or_pad_or_ws((unsigned char)t[i]))
+            return false;
+    return true;
+}
+
 /*
- * Strategies A (the whole text without whitespace, when it has a run of 8+ symbols and
- * nothing but symbols, '=' and whitespace) and B (each run of 16+ symbols plus up to two
- * '='), in one pass over the text.
+ * The start of the first run of at least MIN_DEC_SEG base64 symbols that starts at or after
+ * from (from is never inside a run), or n. Sixteen bytes at a time: most text has none.
+ */
+static size_t
+next_long_run(const char *t, size_t n, size_t from)
+{
+    size_t i = from, run = 0; /* run: symbols just before i */
+#ifdef __SSE2__
+    _Static_assert(MIN_DEC_SEG <= 16, "a long run touches two blocks at most when not covering");
+    for (; i + 16 <= n; i += 16) {
+        unsigned other, m = b64_mask16(t + i, &other);
+        if (m == 0xffffu) {
+            run += 16;
+            if (run >= MIN_DEC_SEG)
+                return i + 16 - run;
+            continue;
+        }
+        unsigned inv = ~m & 0xffffu;
+        unsigned lead = (unsigned)__builtin_ctz(inv);
+        if (run + lead >= MIN_DEC_SEG)
+            return i - run;
+        /* runs inside the block are shorter than 16; keep the one touching its end */
+        run = 15u - (31u - (unsigned)__builtin_clz(inv));
+    }
+#endif
+    for (; i < n; i++) {
+        if (!b64_class[(unsigned char)t[i]]) {
+            run = 0;
+            continue;
+        }
+        if (++run >= MIN_DEC_SEG)
+            return i + 1 - run;
+    }
+    return n;
+}
+
+/*
+ * Strategies B (each run of 16+ symbols plus up to two '=') and A (the whole text without
+ * whitespace, when it has a run of 8+ symbols and nothing but symbols, '=' and whitespace).
  */
 static int
 decode_text(struct pl_inject_scratch *s, const char *t, size_t n, uint8_t depth)
 {
-    size_t best = 0;
-    bool whole = true; /* only base64 symbols, '=' and ASCII whitespace */
     int r;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)t[i];
-        if (!b64_class[c]) {
-            if (c != '=' &&
-                !(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'))
-                whole = false;
-            i++;
-            continue;
-        }
+    for (size_t i = next_long_run(t, n, 0); i < n; i = next_long_run(t, n, i)) {
         size_t j = i;
         while (j < n && b64_class[(unsigned char)t[j]])
             j++;
         size_t end = j;
         for (int k = 0; k < 2 && end < n && t[end] == '='; k++)
             end++;
-        best = PL_MAX(best, end - i);
-        if (j - i >= MIN_DEC_SEG && (r = decode_run(s, (struct pl_str){t + i, end - i}, depth)))
+        if ((r = decode_run(s, (struct pl_str){t + i, end - i}, depth)))
             return r;
         i = end;
     }
-    if (!whole || best < MIN_DEC_RUN)
+    if (!only_b64_text(t, n))
+        return 0;
+    size_t best = 0;
+    for (size_t i = 0; i < n;) {
+        if (!b64_class[(unsigned char)t[i]]) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && b64_class[(unsigned char)t[j]])
+            j++;
+        for (int k = 0; k < 2 && j < n && t[j] == '='; k++)
+            j++;
+        best = PL_MAX(best, j - i);
+        i = j;
+    }
+    if (best < MIN_DEC_RUN)
         return 0;
     if (reserve(&s->work, &s->work_cap, n))
         return -ENOMEM;
@@ -1025,9 +1253,7 @@ build_payloads(const struct pl_inject_db *db, struct pl_inject_scratch *s)
     }
     for (size_t i = 0; i < s->n_dec; i++) {
         s->dec[i].hits = i * db->hit_words;
-        if (reserve(&s->work, &s->work_cap, s->dec[i].len + 1))
-            return -ENOMEM;
-        if ((r = anchors(db, s, s->dpool + s->dec[i].off, s->dec[i].len, s->work,
+        if ((r = anchors(db, s, s->dpool + s->dec[i].off, s->dec[i].len, true, NULL,
                          s->dhits + s->dec[i].hits)))
             return r;
     }
@@ -1037,17 +1263,25 @@ build_payloads(const struct pl_inject_db *db, struct pl_inject_scratch *s)
 
 /* ---------------------------------------------------------------- passes */
 
-static const unsigned char leet_class[256] = {
-    ['0'] = 1, ['1'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['7'] = 1, ['@'] = 1, ['$'] = 1,
-};
-
-static bool
-has_leet(const char *p, size_t n)
+/* The folded copy of the pass-1 text a variant's regex runs on, made on first use. */
+static int
+folded_t1(struct pl_inject_scratch *s, enum variant v, const char **out)
 {
-    for (size_t i = 0; i < n; i++)
-        if (leet_class[(unsigned char)p[i]])
-            return true;
-    return false;
+    bool *done = v == V_LEET ? &s->t3_done : &s->t5_done;
+    char **buf = v == V_LEET ? &s->t3 : &s->t5;
+    size_t *cap = v == V_LEET ? &s->cap3 : &s->cap5;
+    if (!*done) {
+        if (reserve(buf, cap, s->t1_len + 1))
+            return -ENOMEM;
+        memcpy(*buf, s->t1, s->t1_len);
+        if (v == V_LEET)
+            (void)pl_norm_fold_leet(*buf, s->t1_len);
+        else
+            pl_norm_fold_vowels(*buf, s->t1_len);
+        *done = true;
+    }
+    *out = *buf;
+    return 0;
 }
 
 static int
@@ -1096,7 +1330,7 @@ run_tier(const struct pl_inject_db *db, struct pl_inject_scratch *s, struct pl_s
             if ((r = normalize_into(text, PL_NORM_POLICY, &s->t2, &s->cap2, &s->t2_len)))
                 return r;
             s->t2_same = s->t2_len == s->t1_len && !memcmp(s->t2, s->t1, s->t1_len);
-            if (!s->t2_same && (r = anchors(db, s, s->t2, s->t2_len, NULL, s->hits2)))
+            if (!s->t2_same && (r = anchors(db, s, s->t2, s->t2_len, false, NULL, s->hits2)))
                 return r;
         }
     }
@@ -1106,10 +1340,12 @@ run_tier(const struct pl_inject_db *db, struct pl_inject_scratch *s, struct pl_s
         DONE_IF_FOUND(PL_INJECT_PASS_SPACED);
     }
 
-    /* 3: t3 and its anchors were made with the pass-1 ones */
-    if (!s->t3_same && any_hit_or_unanchored(db, s->hits1, core, V_LEET)) {
-        r = run_variant(db, s, core, V_LEET, s->hits1, s->t3, s->t1_len, PL_INJECT_PASS_LEET, 0,
-                        res);
+    /* 3: only text with a leetspeak character differs (its anchors came with pass 1's) */
+    if (s->has_leet && any_hit_or_unanchored(db, s->hits1, core, V_LEET)) {
+        const char *t3;
+        if ((r = folded_t1(s, V_LEET, &t3)))
+            return r;
+        r = run_variant(db, s, core, V_LEET, s->hits1, t3, s->t1_len, PL_INJECT_PASS_LEET, 0, res);
         DONE_IF_FOUND(PL_INJECT_PASS_LEET);
     }
 
@@ -1120,7 +1356,10 @@ run_tier(const struct pl_inject_db *db, struct pl_inject_scratch *s, struct pl_s
 
     /* 5 */
     if (any_hit_or_unanchored(db, s->hits1, core, V_VOWEL)) {
-        r = run_variant(db, s, core, V_VOWEL, s->hits1, s->t5, s->t1_len, PL_INJECT_PASS_VOWEL, 0,
+        const char *t5;
+        if ((r = folded_t1(s, V_VOWEL, &t5)))
+            return r;
+        r = run_variant(db, s, core, V_VOWEL, s->hits1, t5, s->t1_len, PL_INJECT_PASS_VOWEL, 0,
                         res);
         DONE_IF_FOUND(PL_INJECT_PASS_VOWEL);
     }
@@ -1183,22 +1422,9 @@ pl_inject_scan(const struct pl_inject_db *db, struct pl_inject_scratch *s, struc
             return r;
         s->t1 = s->buf1;
     }
-    /* Pass-1 anchors, with the folded copies the leetspeak and vowel passes run on. */
-    if (reserve(&s->t5, &s->cap5, s->t1_len + 1))
-        return -ENOMEM;
-    if ((r = anchors(db, s, s->t1, s->t1_len, s->t5, s->hits1)))
+    /* Pass-1 anchors, for the leetspeak and vowel passes too. */
+    if ((r = anchors(db, s, s->t1, s->t1_len, true, &s->has_leet, s->hits1)))
         return r;
-    s->t5_done = true;
-    s->t3_done = true;
-    s->t3_same = !has_leet(s->t1, s->t1_len);
-    if (!s->t3_same) {
-        if (reserve(&s->t3, &s->cap3, s->t1_len + 1))
-            return -ENOMEM;
-        memcpy(s->t3, s->t1, s->t1_len);
-        pl_norm_fold_leet(s->t3, s->t1_len);
-        if ((r = scan_adb(db, s, ADB_LEET, s->t3, s->t1_len, s->hits1)))
-            return r;
-    }
     for (int tier = 0; tier < 2; tier++) {
         if ((r = run_tier(db, s, text, tier == 0, res)))
             break;

@@ -52,6 +52,16 @@ struct pl_inject_def {
 extern const struct pl_inject_def pl_inject_builtin_defs[];
 extern const size_t pl_inject_builtin_count;
 
+struct pl_buf;
+
+/*
+ * The form of an anchor that vectorscan runs on whitespace-collapsed text
+ * (pl_norm_collapse_ws()), appended to out: every whitespace gap spelt " ?". Returns 0,
+ * -ENOTSUP when the anchor has a construct the rewrite cannot keep necessary, -ENOMEM.
+ * Exposed for the tests, which check on random texts that it stays necessary.
+ */
+int pl_inject_collapse_anchor(const char *anchor, struct pl_buf *out);
+
 /* A user pattern (response_scanning.patterns[]): matched as written (no implied (?i)). */
 struct pl_inject_user {
     const char *name;

@@ -676,14 +676,16 @@ out:
     return r;
 }
 
-void
+bool
 pl_norm_fold_leet(char *s, size_t len)
 {
     size_t i = 0;
+    bool any = false;
 
 #ifdef __SSE2__
     for (; i + 16 <= len; i += 16) {
         unsigned m = leet_mask16((const unsigned char *)s + i);
+        any |= m != 0;
         while (m) {
             unsigned k = (unsigned)__builtin_ctz(m);
             s[i + k] = leet_map[(unsigned char)s[i + k]];
@@ -693,9 +695,12 @@ pl_norm_fold_leet(char *s, size_t len)
 #endif
     for (; i < len; i++) {
         char m = leet_map[(unsigned char)s[i]];
-        if (m)
+        if (m) {
             s[i] = m;
+            any = true;
+        }
     }
+    return any;
 }
 
 void
@@ -728,4 +733,50 @@ pl_norm_fold_vowels(char *s, size_t len)
         if (m)
             s[i] = m;
     }
+}
+
+static inline bool
+ascii_ws(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+size_t
+pl_norm_collapse_ws(const char *in, size_t len, char *out)
+{
+    size_t i = 0, o = 0;
+    bool prev = false; /* the last input byte was whitespace */
+#ifdef __SSE2__
+    const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t'), four = _mm_set1_epi8(4);
+    for (; i + 16 <= len; i += 16) {
+        __m128i c = _mm_loadu_si128((const __m128i *)(in + i));
+        __m128i d = _mm_sub_epi8(c, tab); /* \t..\r -> 0..4, unsigned */
+        unsigned ctl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, four), d));
+        unsigned ws = ctl | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, sp));
+        /* Copied as is unless a byte is a control whitespace or follows whitespace. */
+        if (!(ctl | (ws & ((ws << 1) | (unsigned)prev)))) {
+            _mm_storeu_si128((__m128i *)(out + o), c);
+            o += 16;
+            prev = ws >> 15;
+            continue;
+        }
+        for (size_t k = i; k < i + 16; k++) {
+            bool w = ascii_ws((unsigned char)in[k]);
+            if (!w)
+                out[o++] = in[k];
+            else if (!prev)
+                out[o++] = ' ';
+            prev = w;
+        }
+    }
+#endif
+    for (; i < len; i++) {
+        bool w = ascii_ws((unsigned char)in[i]);
+        if (!w)
+            out[o++] = in[i];
+        else if (!prev)
+            out[o++] = ' ';
+        prev = w;
+    }
+    return o;
 }

@@ -77,10 +77,21 @@ bool pl_norm_is_identity(struct pl_str s, enum pl_norm_pipeline p);
  */
 int pl_normalize(struct pl_str s, enum pl_norm_pipeline p, char *out, size_t cap);
 
-/* In place: 0->o 1->i 3->e 4->a 5->s 7->t @->a $->s on s[0, len); other bytes untouched. */
-void pl_norm_fold_leet(char *s, size_t len);
+/*
+ * In place: 0->o 1->i 3->e 4->a 5->s 7->t @->a $->s on s[0, len); other bytes untouched.
+ * Returns true when a byte changed.
+ */
+bool pl_norm_fold_leet(char *s, size_t len);
 
 /* In place: a e i o u -> a and A E I O U -> A on s[0, len); other bytes untouched. */
 void pl_norm_fold_vowels(char *s, size_t len);
+
+/*
+ * Copy in[0, len) to out with every run of ASCII whitespace (space, \t \n \v \f \r: what
+ * PCRE2's \s matches without UCP) replaced by one space. Returns the output length (<= len).
+ * out must not overlap in. Anchors for this text spell each whitespace gap as " ?", which keeps
+ * vectorscan on its literal matchers (see scan/inject.c).
+ */
+size_t pl_norm_collapse_ws(const char *in, size_t len, char *out);
 
 #endif

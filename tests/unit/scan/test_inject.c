@@ -1621,6 +1621,48 @@ Test(inject, decoded)
     decoded_non_text_is_ignored();
 }
 
+/*
+ * Strategy B's run finder works sixteen bytes at a time: a run of exactly 16 symbols is
+ * decoded wherever it sits (block-aligned or across two blocks, in the tail), and a run of 15
+ * never is.
+ */
+Test(inject, decoded_run_at_every_alignment)
+{
+    size_t l16, l15;
+    char *p16 = b64_layers("system: now.", 1, &l16); /* 12 bytes: 16 symbols, no '=' */
+    char *p15 = b64_layers("system: now", 1, &l15);  /* 11 bytes: 15 symbols and '=' */
+    cr_assert_eq(l16, 16);
+    cr_assert_eq(l15, 16);
+    static const char filler[] = "The cat sat on the mat, and a dog ran by it. Nothing more. ";
+    for (size_t off = 0; off < 48; off++) {
+        for (size_t tail = 0; tail < 34; tail += 17) {
+            for (int which = 0; which < 2; which++) {
+                char text[160] = "";
+                size_t n = 0;
+                for (size_t k = 0; k < off; k++)
+                    text[n++] = k + 1 == off ? ' ' : filler[k % (sizeof(filler) - 1)];
+                memcpy(text + n, which ? p15 : p16, 16);
+                n += 16;
+                for (size_t k = 0; k < tail; k++)
+                    text[n++] = k == 0 ? ' ' : filler[k % (sizeof(filler) - 1)];
+                struct pl_inject_result r;
+                scan_db(db, text, n, &r);
+                /* (a text of nothing but symbols, '=' and spaces is strategy A's) */
+                bool whole = strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789+/-_= ") >= n;
+                if (which && !whole)
+                    cr_expect_eq(r.n, 0, "15 symbols at %zu, tail %zu: got %s", off, tail,
+                                 describe(db, &r));
+                else if (!which)
+                    cr_expect(r.n && r.pass == PL_INJECT_PASS_DECODED && has(&r, "System Override"),
+                              "16 symbols at %zu, tail %zu: got %s", off, tail, describe(db, &r));
+            }
+        }
+    }
+    free(p16);
+    free(p15);
+}
+
 Test(inject, decoded_limits, .timeout = 60)
 {
     decoded_payload_sizes();

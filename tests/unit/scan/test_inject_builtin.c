@@ -4,17 +4,24 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <hs/hs.h>
 #include <pcre2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scan/inject.h"
+#include "scan/normalize.h"
+#include "util/buf.h"
 
 #define N_PATTERNS 25
 
 static pcre2_code *re[N_PATTERNS];
-static pcre2_code *anc[N_PATTERNS]; /* the anchors */
+static pcre2_code *anc[N_PATTERNS];   /* the anchors */
+static pcre2_code *nsanc[N_PATTERNS]; /* the anchors with \s+ optional (NOSPACE pass) */
+static pcre2_code *canc[N_PATTERNS];  /* the collapsed anchors the scanner gives vectorscan */
+static char *canc_text[N_PATTERNS];
 static pcre2_match_data *md;
 static size_t n_defs; /* rows checked: the table's, capped so a wrong count cannot overrun */
 
@@ -54,6 +61,29 @@ setup(void)
         const struct pl_inject_def *d = &pl_inject_builtin_defs[i];
         re[i] = compile_pcre(d, "regex", d->regex);
         anc[i] = compile_pcre(d, "anchor", d->anchor);
+        /* the NOSPACE rewrite of an anchor: "\s+" -> "\s*" (no separator class in anchors) */
+        struct pl_buf ns, c, cns;
+        pl_buf_init(&ns, 1 << 16);
+        for (const char *p = d->anchor; *p; p++) {
+            if (p[0] == '\\' && p[1] == 's' && p[2] == '+') {
+                cr_assert_eq(pl_buf_add_c(&ns, "\\s*"), 0);
+                p += 2;
+            } else {
+                cr_assert_eq(pl_buf_add_ch(&ns, *p), 0);
+            }
+        }
+        nsanc[i] = compile_pcre(d, "nospace anchor", ns.data);
+        pl_buf_init(&c, 1 << 16);
+        pl_buf_init(&cns, 1 << 16);
+        cr_assert_eq(pl_inject_collapse_anchor(d->anchor, &c), 0, "%s: anchor not collapsible",
+                     d->name);
+        cr_assert_eq(pl_inject_collapse_anchor(ns.data, &cns), 0, "%s", d->name);
+        /* one collapsed anchor serves PRIMARY and NOSPACE */
+        cr_assert_str_eq(c.data, cns.data, "%s", d->name);
+        canc[i] = compile_pcre(d, "collapsed anchor", c.data);
+        canc_text[i] = c.data; /* kept */
+        pl_buf_done(&ns);
+        pl_buf_done(&cns);
     }
     md = pcre2_match_data_create(64, NULL);
     cr_assert_not_null(md);
@@ -65,6 +95,9 @@ teardown(void)
     for (size_t i = 0; i < n_defs; i++) {
         pcre2_code_free(re[i]);
         pcre2_code_free(anc[i]);
+        pcre2_code_free(nsanc[i]);
+        pcre2_code_free(canc[i]);
+        free(canc_text[i]);
     }
     pcre2_match_data_free(md);
 }
@@ -573,6 +606,69 @@ compile_all(bool anchors)
     return db;
 }
 
+/* The collapsed anchors, with the scanner's vectorscan flags (bytes, not UTF-8). */
+static hs_database_t *
+compile_collapsed(void)
+{
+    const char *exprs[N_PATTERNS];
+    unsigned flags[N_PATTERNS], ids[N_PATTERNS];
+    for (size_t i = 0; i < n_defs; i++) {
+        exprs[i] = canc_text[i];
+        flags[i] = HS_FLAG_SINGLEMATCH | HS_FLAG_MULTILINE | HS_FLAG_DOTALL |
+                   (pl_inject_builtin_defs[i].case_sensitive ? 0 : HS_FLAG_CASELESS);
+        ids[i] = (unsigned)i;
+    }
+    hs_database_t *db = NULL;
+    hs_compile_error_t *ce = NULL;
+    hs_error_t r =
+        hs_compile_multi(exprs, flags, ids, (unsigned)n_defs, HS_MODE_BLOCK, NULL, &db, &ce);
+    cr_assert_eq(r, HS_SUCCESS, "collapsed anchor %d: %s", ce ? ce->expression : -1,
+                 ce ? ce->message : "?");
+    hs_free_compile_error(ce);
+    return db;
+}
+
+Test(inject_builtin, collapse_anchor_rewrite)
+{
+    static const struct {
+        const char *in, *want; /* want NULL: -ENOTSUP */
+    } rw[] = {
+        {"from\\s+now\\s*on", "from ?now ?on"},
+        {"a\\s{2,3}b\\s?c\\sd", "a ?b ?c ?d"},
+        {"api[_\\s]?key", "api[_ ]?key"},
+        {"x[-,;:.\\s]+y[\\s_]z", "x[-,;:. ]*y[ _]?z"},
+        {"(?-i:\\bDAN\\b)|<\\|im_end\\|>|\\[/?INST\\]",
+         "(?-i:\\bDAN\\b)|<\\|im_end\\|>|\\[/?INST\\]"},
+        {"(?:this|that)\\s+(?i:tool)", "(?:this|that) ?(?i:tool)"},
+        {"a.b", NULL},
+        {"a b", NULL},
+        {"a\\tb", NULL},
+        {"[^a]b", NULL},
+        {"[[:space:]]", NULL},
+        {"[ab ]", NULL},
+        {"^system", NULL},
+        {"system$", NULL},
+        {"a\\Wb", NULL},
+        {"a\\x20b", NULL},
+        {"(?x)a b", NULL},
+        {"(?=a)b", NULL},
+        {"(?#c)a", NULL},
+        {"[ab", NULL},
+    };
+    for (size_t c = 0; c < PL_ARRAY_SIZE(rw); c++) {
+        struct pl_buf b;
+        pl_buf_init(&b, 1 << 16);
+        int r = pl_inject_collapse_anchor(rw[c].in, &b);
+        if (rw[c].want) {
+            cr_expect_eq(r, 0, "%s", rw[c].in);
+            cr_expect_str_eq(b.data ? b.data : "", rw[c].want, "%s", rw[c].in);
+        } else {
+            cr_expect_eq(r, -ENOTSUP, "%s: %d", rw[c].in, r);
+        }
+        pl_buf_done(&b);
+    }
+}
+
 Test(inject_builtin, vectorscan_multi_agrees_with_pcre2)
 {
     hs_database_t *db = compile_all(false);
@@ -610,16 +706,31 @@ Test(inject_builtin, anchors_compile_with_vectorscan_each)
     }
 }
 
+static hs_database_t *compile_collapsed(void);
+
 /*
  * Text (len bytes) against every pattern: where the full regex matches, the anchor must match
- * too, with PCRE2 and with the vectorscan anchor database (the scanner's gate), and the two
- * engines must agree on every anchor.
+ * too, with PCRE2 and with the vectorscan anchor database, and the two engines must agree on
+ * every anchor. Then the scanner's gate: where the anchor or its NOSPACE form matches the
+ * text, the collapsed anchor matches the whitespace-collapsed text, with PCRE2 and with
+ * vectorscan (compiled as the scanner compiles it).
  */
 static void
 expect_anchors_necessary(hs_database_t *db, hs_scratch_t *scratch, const char *text, size_t len)
 {
-    bool hs_hit[N_PATTERNS] = {false};
+    static hs_database_t *cdb;
+    static hs_scratch_t *cscratch;
+    if (!cdb) {
+        cdb = compile_collapsed();
+        cr_assert_eq(hs_alloc_scratch(cdb, &cscratch), HS_SUCCESS);
+    }
+    bool hs_hit[N_PATTERNS] = {false}, hs_chit[N_PATTERNS] = {false};
+    char col[4096];
+    cr_assert_leq(len, sizeof(col));
+    size_t clen = pl_norm_collapse_ws(text, len, col);
     cr_assert_eq(hs_scan(db, text, (unsigned)len, 0, scratch, on_match, hs_hit), HS_SUCCESS);
+    if (clen)
+        cr_assert_eq(hs_scan(cdb, col, (unsigned)clen, 0, cscratch, on_match, hs_chit), HS_SUCCESS);
     for (size_t i = 0; i < n_defs; i++) {
         const char *name = pl_inject_builtin_defs[i].name;
         bool full = match_len(re[i], i, text, len), a = match_len(anc[i], i, text, len);
@@ -627,6 +738,12 @@ expect_anchors_necessary(hs_database_t *db, hs_scratch_t *scratch, const char *t
                   text);
         cr_assert_eq(hs_hit[i], a, "%s: anchor: vectorscan %d, PCRE2 %d on \"%.*s\"", name,
                      hs_hit[i], a, (int)len, text);
+        bool ns = match_len(nsanc[i], i, text, len), c = match_len(canc[i], i, col, clen);
+        cr_assert(!a || ns, "%s: the NOSPACE anchor is not wider", name);
+        cr_assert(!ns || c, "%s: anchor matches but collapsed anchor /%s/ does not, on \"%.*s\"",
+                  name, canc_text[i], (int)len, text);
+        cr_assert_eq(hs_chit[i], c, "%s: collapsed anchor: vectorscan %d, PCRE2 %d on \"%.*s\"",
+                     name, hs_chit[i], c, (int)clen, col);
     }
 }
 
@@ -743,7 +860,7 @@ Test(inject_builtin, anchors_necessary_randomized, .timeout = 120)
         src[n_src++] = benign[b].text;
 
     static const char *const joints[] = {"", " ", "\n", ", ", " and ", "  ", ": "};
-    static const char *const spaces[] = {"\n", "  ", "\t", " \n "};
+    static const char *const spaces[] = {"\n", "  ", "\t", " \n ", "\r\n\t", " \v\f ", ""};
 
     hs_database_t *db = compile_all(true);
     hs_scratch_t *scratch = NULL;

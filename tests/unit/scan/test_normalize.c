@@ -465,8 +465,12 @@ Test(normalize, bound_random)
 Test(normalize, folds)
 {
     char s[] = "0123456789@$!|ABC abc \xc3\xa9";
-    pl_norm_fold_leet(s, sizeof(s) - 1);
+    cr_expect(pl_norm_fold_leet(s, sizeof(s) - 1));
     cr_expect_str_eq(s, "oi2eas6t89as!|ABC abc \xc3\xa9");
+    char plain[] = "no leetspeak in this line, none at all: 2, 6, 8 and 9 stay";
+    cr_expect_not(pl_norm_fold_leet(plain, sizeof(plain) - 1));
+    char late[] = "sixteen bytes ok then a 0";
+    cr_expect(pl_norm_fold_leet(late, sizeof(late) - 1));
 
     char v[] = "The quick brown fox; AEIOU aeiou xyz \xc3\xa9";
     pl_norm_fold_vowels(v, sizeof(v) - 1);
@@ -494,5 +498,58 @@ Test(fold, vowels_every_byte_at_every_alignment)
         }
         pl_norm_fold_vowels(buf, n);
         cr_assert(memcmp(buf, want, n) == 0, "shift %zu", shift);
+    }
+}
+
+Test(collapse, runs_of_whitespace_become_one_space)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"", ""},
+        {"a", "a"},
+        {" ", " "},
+        {"a  b", "a b"},
+        {"a\t\n\v\f\r b", "a b"},
+        {"\n\nfrom now\ton\r\n", " from now on "},
+        {"no-change here, at all.", "no-change here, at all."},
+        {"0123456789abcdef  0123456789abcdef\n", "0123456789abcdef 0123456789abcdef "},
+        {"\xc2\xa0x\x1fy", "\xc2\xa0x\x1fy"}, /* only ASCII \s */
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = pl_norm_collapse_ws(cases[i].in, strlen(cases[i].in), out);
+        cr_expect_eq(n, strlen(cases[i].want), "case %zu", i);
+        cr_expect(n == strlen(cases[i].want) && memcmp(out, cases[i].want, n) == 0, "case %zu", i);
+    }
+}
+
+/* The vectorised collapse agrees with the byte rule on pseudo-random whitespace-heavy text at
+ * every alignment and across block boundaries. */
+Test(collapse, agrees_with_byte_rule)
+{
+    static const char alphabet[] = "ab \t\n\v\f\r.\x80\xff";
+    char in[300], out[300], want[300];
+    unsigned x = 12345;
+    for (int round = 0; round < 2000; round++) {
+        size_t n = (size_t)(round % 280);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            in[i] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+        }
+        size_t m = 0;
+        bool prev = false;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)in[i];
+            bool w = c == ' ' || (c >= 9 && c <= 13);
+            if (!w)
+                want[m++] = in[i];
+            else if (!prev)
+                want[m++] = ' ';
+            prev = w;
+        }
+        size_t got = pl_norm_collapse_ws(in, n, out);
+        cr_assert_eq(got, m, "round %d", round);
+        cr_assert(memcmp(out, want, m) == 0, "round %d", round);
     }
 }
