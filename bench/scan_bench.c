@@ -922,6 +922,14 @@ main(void)
             row("SSE event: 100 B + 512 B tail, injection + DLP", ns, 0, iters, "");
             add_figure("inject_sse_event", ns / 1e3, "us");
         }
+        if (WANT_CASE("sse_event_alone")) {
+            /* the first event of a stream, or the reference's shape: no window of earlier ones */
+            struct inj_ctx x = {
+                .db = idb, .s = is, .text = pl_str_from(ev100.p, ev100.len), .dlp = db, .ds = s};
+            double ns = measure(run_sse_event, &x, &iters);
+            row("SSE event: 100 B alone, injection + DLP", ns, 0, iters, "");
+            add_figure("inject_sse_event_alone", ns / 1e3, "us");
+        }
         row("pl_inject_compile, first in the process", first_ns, 0, 1, "built-in anchors");
         row("pl_inject_compile, again (reload)", again_ns, 0, 1, "anchors shared");
         add_figure("inject_compile_first", first_ns / 1e6, "ms");

@@ -434,9 +434,8 @@ int
 pl_resp_coding(const struct pl_h1_response *resp, enum pl_coding *ret)
 {
     enum pl_coding coding = PL_CODING_IDENTITY;
-    for (int i = 0; (i = pl_h1_find_header(resp->headers, resp->n_headers, "Content-Encoding",
-                                           (size_t)i)) >= 0;
-         i++) {
+    for (int i = 0;
+         (i = pl_h1_find_header(resp->headers, resp->n_headers, "Content-Encoding", i)) >= 0; i++) {
         enum pl_coding c;
         if (pl_coding_parse(resp->headers[i].value, &c) < 0 ||
             (c != PL_CODING_IDENTITY && coding != PL_CODING_IDENTITY))

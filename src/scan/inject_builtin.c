@@ -71,6 +71,7 @@
 #define CP_PATH                                                                         \
     "(?:\\.ssh[/\\\\]|\\.aws/credentials|\\.env\\b|\\.npmrc|\\.pypirc|\\.netrc|id_rsa|" \
     "id_ed25519|kubeconfig|/etc/passwd|/etc/shadow)"
+#define AM_HEAD "\\bto\\s+(?:complete|continue|finish|proceed|verify)"
 #define AM_NOUN "(?:authentication|credential|token|api\\s+key|private\\s+key|ssh\\s+key)"
 #define SC_HEAD "(?:do\\s+not|don'?t|never)\\s+(?:mention|display|show|tell|reveal|log|report)"
 #define CA_HEAD                              \
@@ -184,11 +185,11 @@ const struct pl_inject_def pl_inject_builtin_defs[] = {
      PL_INJECT_STATE, true, false},
 
     /* 16. "To continue, your API key is required". Reading: "to" is a whole word, so "into",
-     * "auto" do not start a match. */
+     * "auto" do not start a match. The anchor is the head, not the noun: "token" is in every
+     * LLM API body ("max_tokens", "usage") and would send this regex to PCRE2 on each one. */
     {"Auth Material Requirement",
-     "\\bto\\s+(?:complete|continue|finish|proceed|verify)" WITHIN_80 AM_NOUN WITHIN_40
-     "(?:required|needed|necessary|must\\s+be)",
-     AM_NOUN, PL_INJECT_STATE, false, false},
+     AM_HEAD WITHIN_80 AM_NOUN WITHIN_40 "(?:required|needed|necessary|must\\s+be)", AM_HEAD,
+     PL_INJECT_STATE, false, false},
 
     /* 17. "Remember this for future sessions". The determiners are plain substrings, as in
      * the reference ("the" also inside "other"), except "it": a bare two-letter pivot between

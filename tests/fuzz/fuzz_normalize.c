@@ -285,5 +285,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(out);
     }
     free(ref.p);
+
+    /* whitespace collapsing against the byte rule */
+    char *col = malloc(size ? size : 1), *want = malloc(size ? size : 1);
+    CHECK(col && want);
+    size_t m = 0;
+    bool prev = false;
+    for (size_t i = 0; i < size; i++) {
+        bool w = data[i] == ' ' || (data[i] >= '\t' && data[i] <= '\r');
+        if (!w)
+            want[m++] = (char)data[i];
+        else if (!prev)
+            want[m++] = ' ';
+        prev = w;
+    }
+    CHECK(pl_norm_collapse_ws((const char *)data, size, col) == m);
+    CHECK(m == 0 || memcmp(col, want, m) == 0);
+    free(col);
+    free(want);
     return 0;
 }
