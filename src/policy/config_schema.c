@@ -950,7 +950,7 @@ const struct pl_cfg_key pl_cfg_schema[] = {
     SEC("adaptive_enforcement", k_adaptive_enforcement),
     SEC("mcp_session_binding", k_mcp_session_binding),
     SEC("request_body_scanning", k_request_body_scanning, .flags = IMPL),
-    SEC("kill_switch", k_kill_switch),
+    SEC("kill_switch", k_kill_switch, .flags = IMPL),
     SEC("sentry", k_sentry),
     STR("metrics_listen", .flags = IMPL, OFF(metrics_listen), .check = pl_cfg_check_listen),
     SEC("emit", k_emit),

@@ -28,6 +28,8 @@ pl_status_text(int status)
         return "OK";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 403:
         return "Forbidden";
     case 404:
@@ -36,6 +38,8 @@ pl_status_text(int status)
         return "Method Not Allowed";
     case 408:
         return "Request Timeout";
+    case 411:
+        return "Length Required";
     case 413:
         return "Content Too Large";
     case 414:
@@ -70,7 +74,8 @@ arm_timer(struct pl_client *c, int seconds, bool keepalive)
 }
 
 void
-pl_client_accept(struct pl_wctx *w, evutil_socket_t fd, const struct sockaddr *sa)
+pl_client_accept(struct pl_wctx *w, evutil_socket_t fd, const struct sockaddr *sa,
+                 enum pl_client_role role)
 {
     struct pl_proxy *px = w->proxy;
     const struct pl_config *cfg = w->pol->cfg;
@@ -90,6 +95,7 @@ pl_client_accept(struct pl_wctx *w, evutil_socket_t fd, const struct sockaddr *s
     if (!c)
         goto fail;
     c->w = w;
+    c->role = role;
     c->state = PL_CLIENT_HEAD;
     c->bev = pl_conn_new(&w->loop, fd);
     if (!c->bev)
@@ -97,10 +103,9 @@ pl_client_accept(struct pl_wctx *w, evutil_socket_t fd, const struct sockaddr *s
     c->timer = evtimer_new(w->w.base, client_timer_cb, c);
     if (!c->timer)
         goto fail;
-    struct pl_ip ip;
-    pl_ip_from_sockaddr(sa, &ip);
-    pl_ip_unmap(&ip);
-    pl_ip_format(&ip, c->peer, sizeof(c->peer));
+    pl_ip_from_sockaddr(sa, &c->ip);
+    pl_ip_unmap(&c->ip);
+    pl_ip_format(&c->ip, c->peer, sizeof(c->peer));
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     pl_conn_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
     size_t high = PL_MAX((size_t)PL_PIPE_HIGH, w->req_limits.max_head + 1);
@@ -158,8 +163,8 @@ pl_client_free(struct pl_client *c)
     worker_maybe_drained(w);
 }
 
-static void
-start_closing(struct pl_client *c)
+void
+pl_client_start_closing(struct pl_client *c)
 {
     c->state = PL_CLIENT_CLOSING;
     evtimer_del(c->timer);
@@ -243,7 +248,7 @@ pl_client_request_done(struct pl_client *c)
     }
     c->n_requests++;
     if (c->close_after || c->w->draining) {
-        start_closing(c);
+        pl_client_start_closing(c);
         return;
     }
     c->state = PL_CLIENT_HEAD;
@@ -409,6 +414,12 @@ dispatch(struct pl_client *c, struct pl_req *r)
 {
     const struct pl_config *cfg = r->pol->cfg;
     resolve_agent(r);
+    if (c->role == PL_ROLE_ADMIN) {
+        pl_local_handle(c, r);
+        return;
+    }
+    if (pl_ks_gate(c, r))
+        return;
     bool is_connect = pl_str_eq(r->h.method, PL_STR("CONNECT"));
 
     if (is_connect) {
@@ -507,6 +518,8 @@ client_read_cb(struct pl_conn *bev, void *arg)
             pl_tunnel_client_readable(c->req);
         else if (c->req->kind == PL_REQ_FORWARD)
             pl_forward_client_readable(c->req);
+        else if (c->req->kind == PL_REQ_ADMIN)
+            pl_admin_client_readable(c->req);
         break;
     case PL_CLIENT_CLOSING:
         evbuffer_drain(pl_conn_input(c->bev), evbuffer_get_length(pl_conn_input(c->bev)));

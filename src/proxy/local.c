@@ -1,4 +1,7 @@
-/* Endpoints served by the proxy itself on origin-form requests: /health, and 404 otherwise. */
+/*
+ * Endpoints served by the proxy itself on origin-form requests: /health, /fetch, the admin API
+ * (when it has no listener of its own), and 404 otherwise.
+ */
 #include <string.h>
 
 #include "proxy/proxy_int.h"
@@ -28,7 +31,7 @@ health(struct pl_client *c, struct pl_req *r)
     pl_json_bool(&j, "websocket_proxy_enabled", cfg->websocket_proxy.enabled);
     pl_json_bool(&j, "request_body_scan_enabled", cfg->request_body_scanning.enabled);
     pl_json_bool(&j, "tls_interception_enabled", cfg->tls_interception.enabled);
-    pl_json_bool(&j, "kill_switch_active", false);
+    pl_json_bool(&j, "kill_switch_active", pl_ks_active(&c->w->proxy->ks, cfg) != PL_KS_NONE);
     pl_json_obj_end(&j);
     if (pl_json_error(&j) || pl_buf_add_ch(&b, '\n') < 0) {
         pl_buf_done(&b);
@@ -46,10 +49,18 @@ pl_local_handle(struct pl_client *c, struct pl_req *r)
     const char *q = memchr(path.p, '?', path.len);
     if (q)
         path.len = (size_t)(q - path.p);
+    if (c->role == PL_ROLE_ADMIN) { /* the API and nothing else */
+        if (!pl_admin_handle(c, r, path))
+            pl_client_respond(c, 404, "text/plain; charset=utf-8", NULL, "404 page not found\n", 19,
+                              !r->req_body_done);
+        return;
+    }
     if (pl_str_eq(path, PL_STR("/health"))) {
         health(c, r);
         return;
     }
+    if (pl_admin_handle(c, r, path))
+        return;
     if (pl_str_eq(path, PL_STR("/fetch"))) {
         pl_fetch_start(r);
         return;

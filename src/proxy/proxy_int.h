@@ -15,6 +15,7 @@
 #include "net/hitl.h"
 #include "net/worker.h"
 #include "obs/audit.h"
+#include "policy/killswitch.h"
 #include "policy/ratelimit.h"
 #include "proxy/policy_check.h"
 #include "proxy/proxy.h"
@@ -64,6 +65,13 @@ enum pl_req_kind {
     PL_REQ_FORWARD = 1,
     PL_REQ_CONNECT,
     PL_REQ_FETCH, /* GET /fetch?url=: we make the upstream request and answer with JSON */
+    PL_REQ_ADMIN, /* an admin API call reading its small body */
+};
+
+/* What a listener serves. */
+enum pl_client_role {
+    PL_ROLE_MAIN = 0, /* the proxy port */
+    PL_ROLE_ADMIN,    /* kill_switch.api_listen: the API only, never denied by the kill switch */
 };
 
 struct pl_fetch;
@@ -151,6 +159,8 @@ struct pl_client {
     struct pl_h1_scan scan;
     struct pl_req *req; /* owned: current request */
     char peer[64];      /* client IP text */
+    struct pl_ip ip;    /* client IP (IPv4-mapped addresses unmapped) */
+    enum pl_client_role role;
     unsigned n_requests;
     bool close_after; /* close once the current response is sent */
     bool timer_is_keepalive;
@@ -163,6 +173,7 @@ struct pl_wctx {
     struct pl_audit_batch abatch;    /* audit lines written once per loop iteration */
     struct event *audit_timer;       /* owned: periodic audit flush */
     struct evconnlistener *listener; /* owned */
+    struct evconnlistener *admin;    /* owned (worker 0 only): kill_switch.api_listen */
     int listen_fd;
     struct pl_policy *pol;     /* ref: policy for new requests */
     struct pl_client *clients; /* list of live client connections */
@@ -194,11 +205,21 @@ struct pl_proxy {
     atomic_int live_workers;      /* workers that have not finished draining */
     struct event_base *main_base; /* owned: signals */
     bool draining;
+
+    struct pl_killswitch ks;      /* the api and signal sources (survive reloads) */
+    pthread_mutex_t api_mu;       /* the API toggle rate-limit window */
+    uint64_t api_window_ns;       /* start of the current minute */
+    unsigned api_window_n;        /* toggles in it */
+    struct event *sentinel_timer; /* owned: polls kill_switch.sentinel_file */
+    bool sentinel_on;             /* the sentinel was present at the last poll */
 };
 
 /* conn.c */
-void pl_client_accept(struct pl_wctx *w, evutil_socket_t fd, const struct sockaddr *sa);
+void pl_client_accept(struct pl_wctx *w, evutil_socket_t fd, const struct sockaddr *sa,
+                      enum pl_client_role role);
 void pl_client_free(struct pl_client *c);
+/* Stop reading; close once the output is flushed. */
+void pl_client_start_closing(struct pl_client *c);
 /* Send a complete local response and finish the request (status line, headers, body).
  * close: add "Connection: close" and close after the write. extra_headers may be NULL
  * ("Name: value\r\n" lines). */
@@ -328,6 +349,17 @@ void pl_server_worker_drained(struct pl_wctx *w);
 
 /* local.c */
 void pl_local_handle(struct pl_client *c, struct pl_req *r);
+
+/* admin.c: the kill switch and its API */
+/* True when the kill switch denied r (answered 503 and logged). */
+bool pl_ks_gate(struct pl_client *c, struct pl_req *r);
+/* Serve an admin API path; false when path is not one (the caller answers). */
+bool pl_admin_handle(struct pl_client *c, struct pl_req *r, struct pl_str path);
+void pl_admin_client_readable(struct pl_req *r);
+/* On every worker, soon: cut what the kill switch denies (tunnels, streams, idle clients). */
+void pl_proxy_kill_sweep(struct pl_proxy *px);
+/* Log a kill-switch state change (API, signal, sentinel) and sweep when it became active. */
+void pl_ks_changed(struct pl_proxy *px, const char *source, bool on, bool was_active);
 
 /* conn.c */
 /* Reference §2.13: [a-zA-Z0-9._-] kept, anything else '_', at most 64 bytes; "anonymous"

@@ -18,7 +18,52 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 {
     (void)l;
     (void)socklen;
-    pl_client_accept(arg, fd, sa);
+    pl_client_accept(arg, fd, sa, PL_ROLE_MAIN);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg);
+
+static void
+admin_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen,
+                void *arg)
+{
+    (void)l;
+    (void)socklen;
+    pl_client_accept(arg, fd, sa, PL_ROLE_ADMIN);
+}
+
+/* kill_switch.api_listen, served by worker 0 (the API is a handful of requests a minute). */
+static int
+admin_listen(struct pl_proxy *px, char **ret_err)
+{
+    const char *addr = px->pol->cfg->kill_switch.api_listen;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    char msg[400];
+    if (!addr || !*addr)
+        return 0;
+    if (pl_sock_parse_addr(addr, &ss, &sl) < 0) {
+        snprintf(msg, sizeof(msg), "invalid kill_switch.api_listen address \"%s\"", addr);
+        *ret_err = pl_xstrdup(msg);
+        return -EINVAL;
+    }
+    int fd = pl_sock_listen(&ss, sl, false, 64);
+    if (fd < 0) {
+        snprintf(msg, sizeof(msg), "cannot listen on %s (kill_switch.api_listen): %s", addr,
+                 strerror(-fd));
+        *ret_err = pl_xstrdup(msg);
+        return fd;
+    }
+    struct pl_wctx *w = &px->workers[0];
+    w->admin = evconnlistener_new(w->w.base, admin_accept_cb, w,
+                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+    if (!w->admin) {
+        close(fd);
+        *ret_err = pl_xstrdup("cannot create the admin listener");
+        return -ENOMEM;
+    }
+    evconnlistener_set_error_cb(w->admin, accept_error_cb);
+    return 0;
 }
 
 static void
@@ -130,6 +175,10 @@ wctx_done(struct pl_wctx *w)
         evconnlistener_free(w->listener);
         w->listener = NULL;
     }
+    if (w->admin) {
+        evconnlistener_free(w->admin);
+        w->admin = NULL;
+    }
     if (w->audit_timer) {
         event_free(w->audit_timer);
         w->audit_timer = NULL;
@@ -165,6 +214,7 @@ pl_proxy_new(struct pl_config *cfg, struct pl_audit *audit, struct pl_proxy **re
     }
     cfg = px->pol->cfg;
     px->audit = audit;
+    pthread_mutex_init(&px->api_mu, NULL);
     px->rl = pl_ratelimit_new(0);
     if (!px->rl) {
         r = -ENOMEM;
@@ -199,6 +249,8 @@ pl_proxy_new(struct pl_config *cfg, struct pl_audit *audit, struct pl_proxy **re
         if (r < 0)
             goto fail;
     }
+    if ((r = admin_listen(px, ret_err)) < 0)
+        goto fail;
     /* The approver exists only when `ask` is configured at startup (as in the reference):
      * a reload into ask without it blocks. */
     const char *act = cfg->response_scanning.action;
@@ -229,6 +281,7 @@ pl_proxy_free(struct pl_proxy *px)
         event_base_free(px->main_base);
     pl_policy_unref(px->pol);
     pl_ratelimit_free(px->rl);
+    pthread_mutex_destroy(&px->api_mu);
     free(px);
 }
 
@@ -261,6 +314,10 @@ worker_begin_drain(void *arg)
         evconnlistener_free(w->listener);
         w->listener = NULL;
     }
+    if (w->admin) {
+        evconnlistener_free(w->admin);
+        w->admin = NULL;
+    }
     pl_pool_done(&w->pool);
     pl_client_drain_idle(w);
     pl_server_worker_drained(w);
@@ -284,6 +341,36 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
         pl_worker_post(&px->workers[i].w, worker_begin_drain, &px->workers[i]);
     struct timeval tv = {px->pol->cfg->server.drain_seconds, 0};
     event_base_loopexit(px->main_base, &tv);
+}
+
+/* SIGUSR1 toggles the signal source of the kill switch. */
+static void
+usr1_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    struct pl_proxy *px = arg;
+    bool was = pl_ks_active(&px->ks, px->pol->cfg) != PL_KS_NONE;
+    bool on = !atomic_load(&px->ks.signal);
+    atomic_store(&px->ks.signal, on);
+    pl_ks_changed(px, "SIGUSR1", on, was);
+}
+
+/* The sentinel is stat()ed on every request; this poll also cuts what is already open. */
+static void
+sentinel_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pl_proxy *px = arg;
+    const struct pl_config *cfg = px->pol->cfg;
+    bool on = pl_ks_sentinel_present(cfg->kill_switch.sentinel_file);
+    if (on == px->sentinel_on)
+        return;
+    /* Active through another source already: those cut when they came on. */
+    bool was = cfg->kill_switch.enabled || atomic_load(&px->ks.api) || atomic_load(&px->ks.signal);
+    px->sentinel_on = on;
+    pl_ks_changed(px, "sentinel", on, was);
 }
 
 static void
@@ -314,7 +401,7 @@ log_lifecycle(struct pl_proxy *px, bool start, const char *reason)
 int
 pl_proxy_run(struct pl_proxy *px)
 {
-    struct event *sigs[2] = {NULL, NULL};
+    struct event *sigs[3] = {NULL, NULL, NULL};
     int r = 0;
     signal(SIGPIPE, SIG_IGN);
     px->main_base = event_base_new();
@@ -322,9 +409,21 @@ pl_proxy_run(struct pl_proxy *px)
         return -ENOMEM;
     sigs[0] = evsignal_new(px->main_base, SIGTERM, signal_cb, px);
     sigs[1] = evsignal_new(px->main_base, SIGINT, signal_cb, px);
-    if (!sigs[0] || !sigs[1] || evsignal_add(sigs[0], NULL) || evsignal_add(sigs[1], NULL)) {
+    sigs[2] = evsignal_new(px->main_base, SIGUSR1, usr1_cb, px);
+    if (!sigs[0] || !sigs[1] || !sigs[2] || evsignal_add(sigs[0], NULL) ||
+        evsignal_add(sigs[1], NULL) || evsignal_add(sigs[2], NULL)) {
         r = -ENOMEM;
         goto out;
+    }
+    const char *sentinel = px->pol->cfg->kill_switch.sentinel_file;
+    if (sentinel && *sentinel) {
+        px->sentinel_on = pl_ks_sentinel_present(sentinel);
+        px->sentinel_timer = event_new(px->main_base, -1, EV_PERSIST, sentinel_cb, px);
+        struct timeval every = {0, 50 * 1000};
+        if (!px->sentinel_timer || event_add(px->sentinel_timer, &every) < 0) {
+            r = -ENOMEM;
+            goto out;
+        }
     }
     for (int i = 0; i < px->n_workers; i++) {
         pl_worker_post(&px->workers[i].w, worker_thread_start, &px->workers[i]);
@@ -343,8 +442,12 @@ stop:
         pl_audit_batch_flush(&px->workers[i].abatch);
     log_lifecycle(px, false, px->draining ? "signal" : "error");
 out:
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (sigs[i])
             event_free(sigs[i]);
+    if (px->sentinel_timer) {
+        event_free(px->sentinel_timer);
+        px->sentinel_timer = NULL;
+    }
     return r;
 }
