@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "proxy/proxy_int.h"
 #include "util/json.h"
@@ -136,7 +137,15 @@ cut_client(struct pl_client *c, enum pl_ks_source src)
 {
     struct pl_req *r = c->req;
     if (c->state == PL_CLIENT_HEAD) {
-        /* idle keep-alive, or between requests: close once the last answer is out */
+        /* A new connection, or a request already on its way (read or still in the socket), is
+         * answered by the gate and closed after it; an idle keep-alive connection is closed
+         * once its last answer is out. */
+        int pending = 0;
+        if (c->n_requests == 0 || evbuffer_get_length(pl_conn_input(c->bev)) > 0 ||
+            (ioctl(pl_conn_fd(c->bev), FIONREAD, &pending) == 0 && pending > 0)) {
+            c->close_after = true;
+            return;
+        }
         pl_client_start_closing(c);
         return;
     }
@@ -182,9 +191,11 @@ pl_proxy_kill_sweep(struct pl_proxy *px)
 }
 
 void
-pl_ks_changed(struct pl_proxy *px, const char *source, bool on, bool was_active)
+pl_ks_changed(struct pl_proxy *px, enum pl_ks_source src, bool on, bool was_active)
 {
-    fprintf(stderr, "pipelock: kill switch %s via %s\n", on ? "ACTIVATED" : "DEACTIVATED", source);
+    const char *source = pl_ks_source_name(src);
+    fprintf(stderr, "pipelock: kill switch %s via %s\n", on ? "ACTIVATED" : "DEACTIVATED",
+            src == PL_KS_SIGNAL ? "SIGUSR1" : source);
     struct pl_audit_event ev;
     pl_audit_begin(px->audit, &ev, PL_AUDIT_WARN, PL_AUDIT_KIND_OTHER, "kill_switch_change",
                    on ? "kill switch source activated" : "kill switch source deactivated");
@@ -349,7 +360,7 @@ api_toggle_body(struct pl_client *c, struct pl_req *r)
     bool was = pl_ks_active(&px->ks, cfg) != PL_KS_NONE;
     bool old = atomic_exchange(&px->ks.api, on != 0);
     if (old != (on != 0))
-        pl_ks_changed(px, "api", on != 0, was);
+        pl_ks_changed(px, PL_KS_API, on != 0, was);
     struct pl_buf b;
     struct pl_json j;
     pl_buf_init(&b, 4096);

@@ -359,7 +359,7 @@ void pl_admin_client_readable(struct pl_req *r);
 /* On every worker, soon: cut what the kill switch denies (tunnels, streams, idle clients). */
 void pl_proxy_kill_sweep(struct pl_proxy *px);
 /* Log a kill-switch state change (API, signal, sentinel) and sweep when it became active. */
-void pl_ks_changed(struct pl_proxy *px, const char *source, bool on, bool was_active);
+void pl_ks_changed(struct pl_proxy *px, enum pl_ks_source src, bool on, bool was_active);
 
 /* conn.c */
 /* Reference §2.13: [a-zA-Z0-9._-] kept, anything else '_', at most 64 bytes; "anonymous"

@@ -353,7 +353,7 @@ usr1_cb(evutil_socket_t sig, short what, void *arg)
     bool was = pl_ks_active(&px->ks, px->pol->cfg) != PL_KS_NONE;
     bool on = !atomic_load(&px->ks.signal);
     atomic_store(&px->ks.signal, on);
-    pl_ks_changed(px, "SIGUSR1", on, was);
+    pl_ks_changed(px, PL_KS_SIGNAL, on, was);
 }
 
 /* The sentinel is stat()ed on every request; this poll also cuts what is already open. */
@@ -370,7 +370,7 @@ sentinel_cb(evutil_socket_t fd, short what, void *arg)
     /* Active through another source already: those cut when they came on. */
     bool was = cfg->kill_switch.enabled || atomic_load(&px->ks.api) || atomic_load(&px->ks.signal);
     px->sentinel_on = on;
-    pl_ks_changed(px, "sentinel", on, was);
+    pl_ks_changed(px, PL_KS_SENTINEL, on, was);
 }
 
 static void
