@@ -213,18 +213,24 @@ pl_ks_changed(struct pl_proxy *px, enum pl_ks_source src, bool on, bool was_acti
 /* ------------------------------------------------------------------ API */
 
 static void
-api_json(struct pl_client *c, int status, struct pl_buf *b, const char *extra)
-{
-    pl_client_respond(c, status, "application/json", extra, b->data, b->len, false);
-}
-
-static void
 api_text(struct pl_client *c, int status, const char *text, const char *extra)
 {
     char body[200];
     int n = snprintf(body, sizeof(body), "%s\n", text);
     pl_client_respond(c, status, "text/plain; charset=utf-8", extra, body,
                       (size_t)PL_MIN(n, (int)sizeof(body) - 1), !c->req || !c->req->req_body_done);
+}
+
+/* Close the JSON object being written into b, answer 200 with it, and free b. */
+static void
+api_json(struct pl_client *c, struct pl_json *j, struct pl_buf *b)
+{
+    pl_json_obj_end(j);
+    if (pl_json_error(j) || pl_buf_add_ch(b, '\n') < 0)
+        api_text(c, 500, "internal error", NULL);
+    else
+        pl_client_respond(c, 200, "application/json", NULL, b->data, b->len, false);
+    pl_buf_done(b);
 }
 
 /* Bearer auth. Answers and returns false when the request may not go on. */
@@ -267,12 +273,7 @@ api_status(struct pl_client *c, struct pl_req *r)
     pl_json_obj_end(&j);
     if (active)
         pl_json_cstr(&j, "message", cfg->kill_switch.message);
-    pl_json_obj_end(&j);
-    if (pl_json_error(&j) || pl_buf_add_ch(&b, '\n') < 0)
-        api_text(c, 500, "internal error", NULL);
-    else
-        api_json(c, 200, &b, NULL);
-    pl_buf_done(&b);
+    api_json(c, &j, &b);
 }
 
 /* One toggle allowed in the current minute's window? */
@@ -370,12 +371,7 @@ api_toggle_body(struct pl_client *c, struct pl_req *r)
     pl_json_cstr(&j, "source", "api");
     if (on)
         pl_json_cstr(&j, "message", cfg->kill_switch.message);
-    pl_json_obj_end(&j);
-    if (pl_json_error(&j) || pl_buf_add_ch(&b, '\n') < 0)
-        api_text(c, 500, "internal error", NULL);
-    else
-        api_json(c, 200, &b, NULL);
-    pl_buf_done(&b);
+    api_json(c, &j, &b);
 }
 
 static void

@@ -98,9 +98,9 @@ def forward(p, origin, path, method="GET", source=None, body=b""):
                 body=body)
 
 
-def connect_request(p, authority, source=None):
+def connect_request(port, authority, source=None):
     """CONNECT authority; returns (response, reader, sock) with the socket left open."""
-    s = connect(p.port, source=source)
+    s = connect(port, source=source)
     s.sendall(rawhttp.request_bytes("CONNECT", authority, [("Host", authority)]))
     r = rawhttp.Reader(s)
     return r.read_response(method="CONNECT"), r, s
@@ -214,7 +214,7 @@ def tunnel_get(reader, sock, authority, path):
 
 def open_tunnel(p, origin, source=None, path="/in-tunnel"):
     """An established tunnel to origin that has relayed one request and is kept open."""
-    resp, reader, s = connect_request(p, origin.authority, source=source)
+    resp, reader, s = connect_request(p.port, origin.authority, source=source)
     assert resp.status == 200, f"CONNECT answered {resp.status}: {resp.body[:200]!r}"
     r = tunnel_get(reader, s, origin.authority, path)
     assert r.status == 200 and r.body == f"ok GET {path}\n".encode()
@@ -282,7 +282,7 @@ def test_config_enabled_denies_forward_request_and_origin_sees_nothing(pipelock,
 
 def test_config_enabled_denies_connect(pipelock, origin):
     p = pipelock(ks(enabled=True))
-    resp, _reader, s = connect_request(p, origin.authority)
+    resp, _reader, s = connect_request(p.port, origin.authority)
     s.close()
     assert_denied(resp, what="CONNECT")
     origin.assert_untouched("the kill switch is on")
@@ -301,7 +301,7 @@ def test_custom_message_is_returned(pipelock, origin):
     msg = "Agents paused by ops \u2014 ticket #4711"
     p = pipelock(ks(enabled=True, message=msg))
     assert_denied(forward(p, origin, "/m"), message=msg)
-    resp, _r, s = connect_request(p, origin.authority)
+    resp, _r, s = connect_request(p.port, origin.authority)
     s.close()
     assert_denied(resp, message=msg, what="CONNECT")
 
@@ -557,17 +557,12 @@ def test_api_listen_serves_nothing_else(pipelock, origin):
     p, admin = start_with_admin(pipelock)
     r = send(admin, "GET", origin.url("/via-admin"), host=origin.authority)
     assert not 200 <= r.status < 300, f"admin listener forwarded a request: {r.status}"
-    resp, _r, s = connect_request(_Port(admin), origin.authority)
+    resp, _r, s = connect_request(admin, origin.authority)
     s.close()
     assert resp.status != 200, "admin listener opened a CONNECT tunnel"
     r = send(admin, "GET", f"/fetch?url=http%3A%2F%2F127.0.0.1%3A{origin.port}%2Fvia-admin-f")
     assert not 200 <= r.status < 300, f"admin listener served /fetch: {r.status}"
     origin.assert_untouched("requests sent to the admin listener")
-
-
-class _Port:
-    def __init__(self, port):
-        self.port = port
 
 
 def test_api_listen_with_env_token_only(pipelock, origin):
@@ -735,7 +730,7 @@ def test_allowlisted_client_ip_bypasses(pipelock, origin):
     p = pipelock(ks(enabled=True, allowlist_ips=[f"{OTHER_IP}/32"]))
     r = forward(p, origin, "/allowed", source=OTHER_IP)
     assert r.status == 200 and r.body == b"ok GET /allowed\n", (r.status, r.body)
-    resp, reader, s = connect_request(p, origin.authority, source=OTHER_IP)
+    resp, reader, s = connect_request(p.port, origin.authority, source=OTHER_IP)
     try:
         assert resp.status == 200, f"allowlisted CONNECT answered {resp.status}"
         assert tunnel_get(reader, s, origin.authority, "/allowed-tunnel").status == 200
@@ -761,7 +756,7 @@ def test_api_activation_closes_open_connect_tunnel(pipelock, origin):
     origin.sync()
     conn = origin.connections[0]
     wait_until(lambda: conn.closed, CUT_WAIT, what="the tunnel's upstream connection to close")
-    assert_denied(connect_request(p, origin.authority)[0], what="a new CONNECT")
+    assert_denied(connect_request(p.port, origin.authority)[0], what="a new CONNECT")
 
 
 def test_api_activation_closes_idle_keepalive_connection(pipelock, origin):
@@ -1020,7 +1015,7 @@ def test_deny_audit_event_for_forward_request(pipelock, origin):
 
 def test_deny_audit_events_name_connect_fetch_and_other(pipelock, origin):
     p = pipelock(ks(enabled=True))
-    resp, _r, s = connect_request(p, origin.authority)
+    resp, _r, s = connect_request(p.port, origin.authority)
     s.close()
     assert_denied(resp, what="CONNECT")
     assert_denied(local(p, f"/fetch?url=http%3A%2F%2F127.0.0.1%3A{origin.port}%2Fks-f"))
