@@ -77,3 +77,25 @@ pl_ks_token_equal(const char *want, const char *got, size_t got_len)
         d |= (unsigned char)want[i] ^ (unsigned char)(i < got_len ? got[i] : 0);
     return n > 0 && d == 0;
 }
+
+bool
+pl_ks_is_api_path(struct pl_str path)
+{
+    return pl_str_eq(path, PL_STR("/api/v1/killswitch")) ||
+           pl_str_eq(path, PL_STR("/api/v1/killswitch/status"));
+}
+
+bool
+pl_ks_exempt(const struct pl_config *cfg, const struct pl_ip *client, struct pl_str path)
+{
+    if (client && pl_cidr_list_contains(&cfg->kill_switch.allowlist_ips, client))
+        return true;
+    if (!path.p)
+        return false;
+    if (cfg->kill_switch.health_exempt && pl_str_eq(path, PL_STR("/health")))
+        return true;
+    if (cfg->kill_switch.metrics_exempt && pl_str_eq(path, PL_STR("/metrics")))
+        return true;
+    bool api_here = !cfg->kill_switch.api_listen || !*cfg->kill_switch.api_listen;
+    return cfg->kill_switch.api_exempt && api_here && pl_ks_is_api_path(path);
+}

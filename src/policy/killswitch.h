@@ -49,6 +49,16 @@ void pl_ks_sources(const struct pl_killswitch *ks, const struct pl_config *cfg, 
  */
 const char *pl_ks_api_token(const struct pl_config *cfg);
 
+/*
+ * Whether a request the kill switch would deny is exempt: a client in allowlist_ips, or, for
+ * origin-form requests (path without its query; NULL otherwise), /health (health_exempt),
+ * /metrics (metrics_exempt) and the API paths (api_exempt, only while no api_listen).
+ */
+bool pl_ks_exempt(const struct pl_config *cfg, const struct pl_ip *client, struct pl_str path);
+
+/* The kill-switch API paths. */
+bool pl_ks_is_api_path(struct pl_str path);
+
 /* Constant-time comparison of a presented token with the configured one (length leaks only). */
 bool pl_ks_token_equal(const char *want, const char *got, size_t got_len);
 

@@ -20,12 +20,6 @@
 static const char ks_path[] = "/api/v1/killswitch";
 static const char ks_status_path[] = "/api/v1/killswitch/status";
 
-static bool
-is_api_path(struct pl_str path)
-{
-    return pl_str_eq(path, pl_str_c(ks_path)) || pl_str_eq(path, pl_str_c(ks_status_path));
-}
-
 /* The request path without its query; empty for anything but origin-form. */
 static struct pl_str
 origin_path(const struct pl_req *r)
@@ -97,29 +91,12 @@ respond_denied(struct pl_client *c, const struct pl_config *cfg)
     pl_buf_done(&b);
 }
 
-static bool
-exempt(const struct pl_client *c, const struct pl_req *r, const struct pl_config *cfg)
-{
-    if (pl_cidr_list_contains(&cfg->kill_switch.allowlist_ips, &c->ip))
-        return true;
-    struct pl_str p = origin_path(r);
-    if (!p.p)
-        return false;
-    if (cfg->kill_switch.health_exempt && pl_str_eq(p, PL_STR("/health")))
-        return true;
-    if (cfg->kill_switch.metrics_exempt && pl_str_eq(p, PL_STR("/metrics")))
-        return true;
-    /* The API paths only while the API is on this port. */
-    bool api_here = !cfg->kill_switch.api_listen || !*cfg->kill_switch.api_listen;
-    return cfg->kill_switch.api_exempt && api_here && is_api_path(p);
-}
-
 bool
 pl_ks_gate(struct pl_client *c, struct pl_req *r)
 {
     const struct pl_config *cfg = r->pol->cfg;
     enum pl_ks_source src = pl_ks_active(&c->w->proxy->ks, cfg);
-    if (src == PL_KS_NONE || exempt(c, r, cfg))
+    if (src == PL_KS_NONE || pl_ks_exempt(cfg, &c->ip, origin_path(r)))
         return false;
     log_deny(c, r, src, "http");
     respond_denied(c, cfg);
@@ -421,7 +398,7 @@ api_toggle(struct pl_client *c, struct pl_req *r)
 bool
 pl_admin_handle(struct pl_client *c, struct pl_req *r, struct pl_str path)
 {
-    if (!is_api_path(path))
+    if (!pl_ks_is_api_path(path))
         return false;
     /* On the main port only while no separate listener serves the API. */
     const char *listen = r->pol->cfg->kill_switch.api_listen;
