@@ -555,7 +555,8 @@ Test(config_warnings, implemented_flag_matches_this_build)
                                               "seed_phrase_detection",
                                               "canary_tokens",
                                               "response_scanning",
-                                              "suppress"};
+                                              "suppress",
+                                              "kill_switch"};
     size_t n_impl = 0;
     for (const struct pl_cfg_key *k = pl_cfg_schema; k->name; k++) {
         bool want = false;
