@@ -552,6 +552,7 @@ free_keys(const struct pl_cfg_key *keys, void *base)
             PL_FREE(free, *(char **)p);
             break;
         case PL_CFG_STRLIST:
+        case PL_CFG_MAP: /* a stored map keeps its keys, in file order */
             strlist_done(p, wipe);
             break;
         case PL_CFG_CIDRLIST:
@@ -985,6 +986,13 @@ walk_value(struct pl_cfg_load *ld, const struct pl_cfg_key *k, const struct pl_y
     case PL_CFG_MAP_FLOAT:
         if (n->kind != PL_YNODE_MAP)
             return type_error(ld, n, path->buf, "a mapping");
+        if (p && k->type == PL_CFG_MAP) {
+            struct pl_strlist *l = p;
+            strlist_done(l, false);
+            l->v = pl_xcalloc(n->n ? n->n : 1, sizeof(*l->v));
+            for (; l->n < n->n; l->n++)
+                l->v[l->n] = pl_xstrndup(n->keys[l->n]->text, n->keys[l->n]->len);
+        }
         for (size_t i = 0; i < n->n && r == 0; i++) {
             size_t save = kpath_key(path, n->keys[i]->text, n->keys[i]->len);
             r = budget(ld, n->vals[i]);

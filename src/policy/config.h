@@ -68,6 +68,14 @@ struct pl_config_canary {
     char *env_var; /* "" when absent */
 };
 
+/* One proxy_auth.agents[] entry: credentials that identify an agent (an extension). */
+struct pl_config_agent_cred {
+    char *name;     /* required: the agent identity these credentials prove */
+    char *username; /* Basic: username and password */
+    char *password; /* owned secret (wiped on free) */
+    char *token;    /* Bearer token: owned secret (wiped on free) */
+};
+
 struct pl_config {
     char *path;                 /* owned; NULL when built from defaults */
     char hash[65];              /* SHA-256 hex of the raw file bytes, or "defaults" */
@@ -88,6 +96,7 @@ struct pl_config {
     struct pl_cidr_list ssrf_ip_allowlist;
     char *default_agent_identity;
     bool bind_default_agent_identity;
+    struct pl_strlist agent_profiles; /* the keys of `agents:`, in file order */
     char *metrics_listen;
     char *license_key;        /* owned secret (wiped on free); not acted on yet */
     char *license_file;       /* resolved against the config file's directory */
@@ -225,6 +234,15 @@ struct pl_config {
         int timeout_ms;              /* per attempt, default 5000 */
         int attempts;                /* default 2 */
     } dns;
+
+    struct {
+        bool required; /* false: requests without Proxy-Authorization resolve as before */
+        char *realm;   /* "pipelock" */
+        struct {
+            struct pl_config_agent_cred *v; /* owned */
+            size_t n;
+        } agents;
+    } proxy_auth;
 
     struct {
         int workers;                   /* 0 → number of CPUs */

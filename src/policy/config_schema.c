@@ -238,6 +238,23 @@ static const struct pl_cfg_key k_dns[] = {
     END,
 };
 
+#define CRED(f) IOFF(struct pl_config_agent_cred, f)
+static const struct pl_cfg_key k_proxy_auth_agent[] = {
+    STR("name", .flags = PL_CFG_F_REQUIRED, CRED(name)),
+    STR("username", CRED(username)),
+    STR("password", .flags = PL_CFG_F_SECRET, CRED(password)),
+    STR("token", .flags = PL_CFG_F_SECRET, CRED(token)),
+    END,
+};
+
+static const struct pl_cfg_key k_proxy_auth[] = {
+    BOOL("required", OFF(proxy_auth.required)),
+    STR("realm", .def.s = "pipelock", .flags = PL_CFG_F_EMPTYDEF, OFF(proxy_auth.realm)),
+    LISTOF("agents", k_proxy_auth_agent, OFF(proxy_auth.agents),
+           .elem_size = sizeof(struct pl_config_agent_cred)),
+    END,
+};
+
 static const struct pl_cfg_key k_server[] = {
     INT("workers", .min = 0, .max = 1024, OFF(server.workers)),
     INT("max_connections", .def.i = 10000, .flags = PL_CFG_F_ZERODEF, .min = 1, .max = 1000000,
@@ -976,7 +993,7 @@ const struct pl_cfg_key pl_cfg_schema[] = {
     SEC("taint", k_taint),
     SEC("mediation_envelope", k_mediation_envelope),
     SEC("redaction", k_redaction),
-    MAPOF("agents", k_agent),
+    MAPOF("agents", k_agent, OFF(agent_profiles)),
     STR("default_agent_identity", .flags = IMPL, OFF(default_agent_identity)),
     BOOL("bind_default_agent_identity", .flags = IMPL, OFF(bind_default_agent_identity)),
     STR("license_key", .flags = PL_CFG_F_SECRET, OFF(license_key)),
@@ -988,5 +1005,6 @@ const struct pl_cfg_key pl_cfg_schema[] = {
     /* extensions of this implementation */
     SEC("dns", k_dns, .flags = IMPL | PL_CFG_F_EXT),
     SEC("server", k_server, .flags = IMPL | PL_CFG_F_EXT),
+    SEC("proxy_auth", k_proxy_auth, .flags = IMPL | PL_CFG_F_EXT),
     END,
 };

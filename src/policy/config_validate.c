@@ -687,6 +687,76 @@ check_canary(struct pl_cfg_load *ld)
     return 0;
 }
 
+static bool
+agent_name_ok(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 64 || !strcmp(n, "anonymous") || !strcmp(n, "_default"))
+        return false;
+    for (; *n; n++)
+        if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') || (*n >= '0' && *n <= '9') ||
+              *n == '.' || *n == '_' || *n == '-'))
+            return false;
+    return true;
+}
+
+/* proxy_auth (an extension): credentials that prove an agent's identity. */
+static int
+check_proxy_auth(struct pl_cfg_load *ld, const struct pl_config *cfg)
+{
+    const struct pl_ynode *list = Y(ld, "proxy_auth.agents");
+    size_t n = cfg->proxy_auth.agents.n;
+    if (cfg->proxy_auth.required && n == 0)
+        return pl_cfg_fail(ld, Y(ld, "proxy_auth.required"),
+                           "proxy_auth.required: requires at least one entry in "
+                           "proxy_auth.agents");
+    for (const char *p = cfg->proxy_auth.realm; p && *p; p++)
+        if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
+            return pl_cfg_fail(ld, Y(ld, "proxy_auth.realm"),
+                               "proxy_auth.realm: printable ASCII without '\"' or '\\'");
+    for (size_t i = 0; i < n; i++) {
+        const struct pl_config_agent_cred *c = &cfg->proxy_auth.agents.v[i];
+        const struct pl_ynode *item = list->vals[i];
+        bool has_user = c->username && *c->username, has_pass = c->password && *c->password;
+        bool has_token = c->token && *c->token;
+        if (!agent_name_ok(c->name))
+            return pl_cfg_fail(ld, pl_ynode_get(item, "name"),
+                               "proxy_auth.agents[%zu].name: 1-64 characters of [a-zA-Z0-9._-], "
+                               "not \"anonymous\" or \"_default\"",
+                               i);
+        if (has_token && (has_user || has_pass))
+            return pl_cfg_fail(ld, item,
+                               "proxy_auth.agents[%zu]: give either token or username and "
+                               "password, not both",
+                               i);
+        if (!has_token && !(has_user && has_pass))
+            return pl_cfg_fail(ld, item,
+                               "proxy_auth.agents[%zu]: needs token, or username and password", i);
+        if (has_user && strchr(c->username, ':'))
+            return pl_cfg_fail(ld, pl_ynode_get(item, "username"),
+                               "proxy_auth.agents[%zu].username: must not contain ':'", i);
+        if (has_token && strlen(c->token) < 16)
+            return pl_cfg_fail(ld, pl_ynode_get(item, "token"),
+                               "proxy_auth.agents[%zu].token: must be at least 16 characters", i);
+        if (has_pass && strlen(c->password) < 8)
+            return pl_cfg_fail(ld, pl_ynode_get(item, "password"),
+                               "proxy_auth.agents[%zu].password: must be at least 8 characters", i);
+        for (size_t j = 0; j < i; j++) {
+            const struct pl_config_agent_cred *o = &cfg->proxy_auth.agents.v[j];
+            if (has_user && o->username && !strcmp(o->username, c->username))
+                return pl_cfg_fail(ld, pl_ynode_get(item, "username"),
+                                   "proxy_auth.agents[%zu].username: same as "
+                                   "proxy_auth.agents[%zu]",
+                                   i, j);
+            if (has_token && o->token && !strcmp(o->token, c->token))
+                return pl_cfg_fail(ld, pl_ynode_get(item, "token"),
+                                   "proxy_auth.agents[%zu].token: same as proxy_auth.agents[%zu]",
+                                   i, j);
+        }
+    }
+    return 0;
+}
+
 static int
 check_dlp(struct pl_cfg_load *ld, const struct pl_config *cfg)
 {
@@ -912,6 +982,8 @@ pl_cfg_validate(struct pl_cfg_load *ld)
     if ((r = check_dlp(ld, cfg)) < 0)
         return r;
     if ((r = check_canary(ld)) < 0)
+        return r;
+    if ((r = check_proxy_auth(ld, cfg)) < 0)
         return r;
     if (cfg->server.max_header_bytes < cfg->server.max_request_line)
         return pl_cfg_fail(ld, Y(ld, "server.max_header_bytes"),

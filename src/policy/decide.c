@@ -31,8 +31,8 @@ pl_decide_request_dlp(const struct pl_config *cfg, bool has_blocking_finding, bo
     return block ? PL_DECIDE_BLOCK : PL_DECIDE_WARN;
 }
 
-static bool
-exempt(const struct pl_config *cfg, const char *host)
+bool
+pl_decide_resp_exempt(const struct pl_config *cfg, const char *host)
 {
     return host && pl_domain_match_any(pl_str_c(host), cfg->response_scanning.exempt_domains.v,
                                        cfg->response_scanning.exempt_domains.n);
@@ -47,7 +47,7 @@ pl_decide_response(const struct pl_config *cfg, const char *host, bool can_ask)
                               : !strcmp(a, "strip") ? PL_RESP_STRIP
                               : !strcmp(a, "ask")   ? PL_RESP_ASK
                                                     : PL_RESP_BLOCK;
-    if (act != PL_RESP_WARN && exempt(cfg, host))
+    if (act != PL_RESP_WARN && pl_decide_resp_exempt(cfg, host))
         return PL_RESP_WARN;
     if (act == PL_RESP_ASK && !can_ask)
         return PL_RESP_BLOCK;
@@ -59,7 +59,7 @@ pl_decide_sse(const struct pl_config *cfg, const char *host, bool injection)
 {
     const char *a = cfg->response_scanning.sse_streaming.action;
     bool blk = !a || strcmp(a, "warn") != 0;
-    if (blk && injection && exempt(cfg, host))
+    if (blk && injection && pl_decide_resp_exempt(cfg, host))
         blk = false;
     return blk ? PL_DECIDE_BLOCK : PL_DECIDE_WARN;
 }

@@ -45,6 +45,8 @@ enum pl_resp_action {
  * findings block. Hosts in exempt_domains are downgraded to warn. can_ask: the transport can
  * ask the operator (/fetch with an approver); otherwise ask is a block.
  */
+/* Is host in response_scanning.exempt_domains (findings there are logged, not acted on)? */
+bool pl_decide_resp_exempt(const struct pl_config *cfg, const char *host);
 enum pl_resp_action pl_decide_response(const struct pl_config *cfg, const char *host, bool can_ask);
 
 /*

@@ -67,6 +67,7 @@ log_deny(struct pl_client *c, struct pl_req *r, enum pl_ks_source src, const cha
         pl_json_cstr(&ev.j, "agent", r->agent);
     }
     pl_audit_emit(a, &ev);
+    pl_metric_labelled_inc(PL_ML_KS_DENIALS, transport, endpoint_name(r));
 }
 
 /* The 503 of the reference, then close: a denied client gets nothing more on this stream. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "net/sock.h"
+#include "policy/identity.h"
 #include "proxy/proxy_int.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -28,6 +29,8 @@ pl_status_text(int status)
         return "OK";
     case 400:
         return "Bad Request";
+    case 407:
+        return "Proxy Authentication Required";
     case 401:
         return "Unauthorized";
     case 403:
@@ -199,6 +202,10 @@ log_parse_reject(struct pl_client *c, const char *reason, int status, const char
         pl_json_cstr(&ev.j, "mitre_technique", "T1190");
     }
     pl_audit_emit(c->w->proxy->audit, &ev);
+    char st[8];
+    snprintf(st, sizeof(st), "%d", status);
+    pl_metric_labelled_inc(PL_ML_SCANNER_HITS, "parser", NULL);
+    pl_metric_labelled_inc(PL_ML_PARSE_REJECTS, st, NULL);
 }
 
 /* Answer a request that could not be parsed, then close: framing is no longer trustworthy. */
@@ -409,18 +416,100 @@ resolve_agent(struct pl_req *r)
     pl_agent_sanitize(has_def ? pl_str_c(def) : PL_STR_NULL, r->agent);
 }
 
+/* Is r a request the agent sends through us (rather than one for our own endpoints)? */
+static bool
+proxied_request(const struct pl_req *r, bool is_connect)
+{
+    if (is_connect || r->h.form == PL_H1_FORM_ABSOLUTE)
+        return true;
+    struct pl_str p = r->h.target;
+    const char *q = memchr(p.p, '?', p.len);
+    if (q)
+        p.len = (size_t)(q - p.p);
+    return pl_str_eq(p, PL_STR("/fetch")) || pl_str_eq(p, PL_STR("/ws"));
+}
+
+/*
+ * proxy_auth: credentials name the agent, and override every self-declared source. Returns
+ * true when r was answered (bad credentials, or none where they are required).
+ */
+static bool
+authenticate(struct pl_client *c, struct pl_req *r, bool is_connect)
+{
+    const struct pl_config *cfg = r->pol->cfg;
+    if (!cfg->proxy_auth.agents.n)
+        return false;
+    bool proxied = proxied_request(r, is_connect);
+    bool origin = r->h.form == PL_H1_FORM_ORIGIN && !is_connect;
+    int i = pl_h1_find_header(r->h.headers, r->h.n_headers, "Proxy-Authorization", 0);
+    /* /fetch is called directly, where clients send Authorization. */
+    if (i < 0 && origin && proxied)
+        i = pl_h1_find_header(r->h.headers, r->h.n_headers, "Authorization", 0);
+    const char *why;
+    if (i >= 0) {
+        const char *who = pl_identity_match(cfg, r->h.headers[i].value);
+        if (who) {
+            snprintf(r->agent, sizeof(r->agent), "%s", who);
+            r->agent_bound = true;
+            r->auth_header = i;
+            return false;
+        }
+        why = "invalid proxy credentials";
+    } else {
+        if (!cfg->proxy_auth.required || !proxied)
+            return false;
+        why = "proxy credentials required";
+    }
+    /* The URL is logged redacted: no scanner has looked at it yet. A CONNECT target is
+     * host:port, logged as every CONNECT event logs it. */
+    char red[300];
+    if (is_connect)
+        snprintf(red, sizeof(red), PL_STR_FMT, (int)PL_MIN(r->h.target.len, 260), r->h.target.p);
+    else if (origin)
+        pl_fetch_redacted_target(r, red, sizeof(red));
+    else
+        pl_audit_redact_url(r->h.target, red, sizeof(red));
+    struct pl_audit_event ev;
+    pl_audit_begin(c->w->proxy->audit, &ev, PL_AUDIT_WARN, PL_AUDIT_KIND_BLOCKED, "blocked",
+                   "request blocked");
+    if (ev.active) {
+        pl_json_str(&ev.j, "method", r->h.method);
+        pl_json_cstr(&ev.j, is_connect ? "target" : "url", red);
+        pl_json_cstr(&ev.j, "client_ip", c->peer);
+        pl_json_cstr(&ev.j, "request_id", r->id);
+        pl_json_cstr(&ev.j, "agent", r->agent);
+        pl_json_cstr(&ev.j, "scanner", "proxy_auth");
+        pl_json_cstr(&ev.j, "reason", why);
+        pl_json_cstr(&ev.j, "mitre_technique", "T1078");
+    }
+    pl_audit_emit(c->w->proxy->audit, &ev);
+    pl_req_count_block(r, "proxy_auth");
+    char hdr[400], body[64];
+    const char *realm = cfg->proxy_auth.realm;
+    int status = origin ? 401 : 407;
+    const char *h = origin ? "WWW-Authenticate" : "Proxy-Authenticate";
+    snprintf(hdr, sizeof(hdr), "%s: Basic realm=\"%s\"\r\n%s: Bearer realm=\"%s\"\r\n", h, realm, h,
+             realm);
+    int n = snprintf(body, sizeof(body), "%s\n", why);
+    pl_client_respond(c, status, "text/plain; charset=utf-8", hdr, body, (size_t)n,
+                      !r->req_body_done);
+    return true;
+}
+
 static void
 dispatch(struct pl_client *c, struct pl_req *r)
 {
     const struct pl_config *cfg = r->pol->cfg;
     resolve_agent(r);
-    if (c->role == PL_ROLE_ADMIN) {
+    if (c->role != PL_ROLE_MAIN) { /* the API or metrics listener: never the kill switch's */
         pl_local_handle(c, r);
         return;
     }
     if (pl_ks_gate(c, r))
         return;
     bool is_connect = pl_str_eq(r->h.method, PL_STR("CONNECT"));
+    if (authenticate(c, r, is_connect))
+        return;
 
     if (is_connect) {
         if (!cfg->forward_proxy.enabled) {

@@ -333,6 +333,25 @@ canonical(struct pl_str in, struct pl_str base)
 }
 
 void
+pl_fetch_redacted_target(const struct pl_req *r, char *buf, size_t size)
+{
+    struct pl_str t = r->h.target;
+    const char *qm = memchr(t.p, '?', t.len);
+    struct pl_str q = qm ? pl_str_from(qm + 1, t.len - (size_t)(qm + 1 - t.p)) : PL_STR_NULL;
+    char *target = NULL, *agent = NULL;
+    size_t agent_len = 0;
+    if (parse_query(q, &target, &agent, &agent_len) < 0) {
+        snprintf(buf, size, "/[redacted]");
+        return;
+    }
+    trim_spaces(target);
+    pl_audit_redact_url(pl_str_c(target), buf, size);
+    explicit_bzero(target, strlen(target));
+    free(target);
+    free(agent);
+}
+
+void
 pl_fetch_start(struct pl_req *r)
 {
     r->kind = PL_REQ_FETCH;
@@ -355,7 +374,7 @@ pl_fetch_start(struct pl_req *r)
     int hi = pl_h1_find_header(r->h.headers, r->h.n_headers, "X-Pipelock-Agent", 0);
     bool header = hi >= 0 && r->h.headers[hi].value.len > 0;
     bool def = cfg->default_agent_identity && cfg->default_agent_identity[0];
-    if (!header && !def && agent_len)
+    if (!r->agent_bound && !header && !def && agent_len)
         pl_agent_sanitize(pl_str_from(agent, agent_len), r->agent);
     free(agent);
     trim_spaces(target);
@@ -620,6 +639,8 @@ log_allowed(struct pl_req *r, size_t size)
         pl_json_double(&ev.j, "duration_ms", (double)(pl_time_mono_ns() - r->t_start) / 1e6, 3);
     }
     pl_audit_emit(audit, &ev);
+    pl_metric_agent_inc(PL_MC_REQ_ALLOWED, r->agent);
+    pl_metric_observe(PL_MH_REQUEST_DURATION, pl_time_mono_ns() - r->t_start);
 }
 
 /*

@@ -215,6 +215,20 @@ common_fields(struct pl_req *r, struct pl_json *j)
 }
 
 void
+pl_req_count_block(struct pl_req *r, const char *scanner)
+{
+    pl_metric_labelled_inc(PL_ML_SCANNER_HITS, scanner, r->agent);
+    pl_metric_agent_inc(r->kind == PL_REQ_CONNECT ? PL_MC_TUN_BLOCKED : PL_MC_REQ_BLOCKED,
+                        r->agent);
+    if (r->host[0]) {
+        struct pl_str bd = r->host_is_ip ? pl_str_c(r->host) : pl_base_domain(pl_str_c(r->host));
+        char d[PL_HOST_MAX];
+        snprintf(d, sizeof(d), PL_STR_FMT, (int)bd.len, bd.p);
+        pl_metric_blocked_domain(d);
+    }
+}
+
+void
 pl_req_block(struct pl_req *r, const struct pl_verdict *v)
 {
     struct pl_client *c = r->c;
@@ -240,6 +254,7 @@ pl_req_block(struct pl_req *r, const struct pl_verdict *v)
             pl_json_cstr(&ev.j, "mitre_technique", t);
     }
     pl_audit_emit(audit, &ev);
+    pl_req_count_block(r, v->scanner);
     if (r->kind == PL_REQ_FETCH) {
         pl_fetch_reply_block(r, v);
         return;
@@ -394,6 +409,10 @@ emit_dlp_warns(struct pl_req *r, const struct pl_urlscan_verdict *v)
             pl_json_cstr(&ev.j, "encoding", pl_dlp_view_name((enum pl_dlp_view)f->view));
         }
         pl_audit_emit(audit, &ev);
+        pl_metric_labelled_inc(PL_ML_DLP_WARN, pl_dlp_db_name(db, f->pattern),
+                               r->kind == PL_REQ_CONNECT ? "connect"
+                               : r->kind == PL_REQ_FETCH ? "fetch"
+                                                         : "forward");
     }
 }
 
@@ -977,6 +996,8 @@ finish_exchange(struct pl_req *r)
         pl_json_double(&ev.j, "duration_ms", (double)(pl_time_mono_ns() - r->t_start) / 1e6, 3);
     }
     pl_audit_emit(audit, &ev);
+    pl_metric_agent_inc(PL_MC_REQ_ALLOWED, r->agent);
+    pl_metric_observe(PL_MH_REQUEST_DURATION, pl_time_mono_ns() - r->t_start);
     pl_forward_release_upstream(r);
     resume_client(r);
     pl_client_request_done(c);

@@ -49,6 +49,22 @@ pl_local_handle(struct pl_client *c, struct pl_req *r)
     const char *q = memchr(path.p, '?', path.len);
     if (q)
         path.len = (size_t)(q - path.p);
+    bool metrics_here = !r->pol->cfg->metrics_listen || !*r->pol->cfg->metrics_listen;
+    if (c->role == PL_ROLE_METRICS || (c->role == PL_ROLE_MAIN && metrics_here)) {
+        if (pl_str_eq(path, PL_STR("/metrics"))) {
+            pl_stats_metrics(c, r);
+            return;
+        }
+        if (pl_str_eq(path, PL_STR("/stats"))) {
+            pl_stats_json(c, r);
+            return;
+        }
+    }
+    if (c->role == PL_ROLE_METRICS) {
+        pl_client_respond(c, 404, "text/plain; charset=utf-8", NULL, "404 page not found\n", 19,
+                          !r->req_body_done);
+        return;
+    }
     if (c->role == PL_ROLE_ADMIN) { /* the API and nothing else */
         if (!pl_admin_handle(c, r, path))
             pl_client_respond(c, 404, "text/plain; charset=utf-8", NULL, "404 page not found\n", 19,

@@ -15,6 +15,7 @@
 #include "net/hitl.h"
 #include "net/worker.h"
 #include "obs/audit.h"
+#include "obs/metrics.h"
 #include "policy/killswitch.h"
 #include "policy/ratelimit.h"
 #include "proxy/policy_check.h"
@@ -72,6 +73,7 @@ enum pl_req_kind {
 enum pl_client_role {
     PL_ROLE_MAIN = 0, /* the proxy port */
     PL_ROLE_ADMIN,    /* kill_switch.api_listen: the API only, never denied by the kill switch */
+    PL_ROLE_METRICS,  /* metrics_listen: /metrics and /stats only */
 };
 
 struct pl_fetch;
@@ -81,8 +83,10 @@ struct pl_req {
     struct pl_policy *pol; /* ref */
     enum pl_req_kind kind;
     enum pl_req_state state;
-    char id[24];    /* "req-N" */
-    char agent[65]; /* resolved agent identity, "anonymous" when none */
+    char id[24];      /* "req-N" */
+    char agent[65];   /* resolved agent identity, "anonymous" when none */
+    bool agent_bound; /* agent proven by proxy_auth credentials: nothing else may rename it */
+    int auth_header;  /* with agent_bound: the index of the header that proved it */
     uint64_t t_start;
     char *head; /* owned copy of the request head; slices below point into it */
     size_t head_len;
@@ -167,13 +171,14 @@ struct pl_client {
 };
 
 struct pl_wctx {
-    struct pl_proxy *proxy;          /* borrowed */
-    struct pl_worker w;              /* base + dns */
-    struct pl_conn_loop loop;        /* deferred writes and frees */
-    struct pl_audit_batch abatch;    /* audit lines written once per loop iteration */
-    struct event *audit_timer;       /* owned: periodic audit flush */
-    struct evconnlistener *listener; /* owned */
-    struct evconnlistener *admin;    /* owned (worker 0 only): kill_switch.api_listen */
+    struct pl_proxy *proxy;           /* borrowed */
+    struct pl_worker w;               /* base + dns */
+    struct pl_conn_loop loop;         /* deferred writes and frees */
+    struct pl_audit_batch abatch;     /* audit lines written once per loop iteration */
+    struct event *audit_timer;        /* owned: periodic audit flush */
+    struct evconnlistener *listener;  /* owned */
+    struct evconnlistener *admin;     /* owned (worker 0 only): kill_switch.api_listen */
+    struct evconnlistener *metrics_l; /* owned (worker 0 only): metrics_listen */
     int listen_fd;
     struct pl_policy *pol;     /* ref: policy for new requests */
     struct pl_client *clients; /* list of live client connections */
@@ -196,11 +201,13 @@ struct pl_proxy {
     struct pl_audit *audit;     /* borrowed */
     struct pl_ratelimit *rl;    /* owned: per-base-domain request windows and data budgets */
     struct pl_hitl *hitl;       /* owned: the `ask` approver; NULL when nobody can answer */
+    struct pl_metrics *metrics; /* owned */
     struct pl_wctx *workers;    /* owned array */
     int n_workers;
     char listen_text[128];
     atomic_int n_connections;
     atomic_int n_tunnels;
+    double started_wall; /* process_start_time_seconds */
     atomic_uint_fast64_t next_request_id;
     atomic_int live_workers;      /* workers that have not finished draining */
     struct event_base *main_base; /* owned: signals */
@@ -255,6 +262,8 @@ void pl_req_resolve_and_dial(struct pl_req *r);
 void pl_req_continue(struct pl_req *r);
 /* The body scan finished without answering: connect upstream. */
 void pl_req_after_scans(struct pl_req *r);
+/* Count a block of r by scanner (metrics and /stats); pl_req_block() does it. */
+void pl_req_count_block(struct pl_req *r, const char *scanner);
 /* Answer r with a block emitted as event (scanner) and text (reasons are never secrets). */
 void pl_req_block_text(struct pl_req *r, int status, const char *scanner, const char *reason);
 
@@ -334,6 +343,8 @@ void pl_fetch_hop_passed(struct pl_req *r);
 void pl_fetch_reply_block(struct pl_req *r, const struct pl_verdict *v);
 void pl_fetch_reply_error(struct pl_req *r, int status, const char *text);
 void pl_fetch_free(struct pl_req *r);
+/* "scheme://host/[redacted]" for the url parameter of a /fetch request not yet started. */
+void pl_fetch_redacted_target(const struct pl_req *r, char *buf, size_t size);
 
 /* tunnel.c */
 void pl_tunnel_established(struct pl_req *r);
@@ -345,7 +356,12 @@ void pl_tunnel_client_drained(struct pl_req *r);
 void pl_tunnel_client_event(struct pl_req *r, short what);
 
 /* server.c */
+void pl_proxy_register_agents(struct pl_proxy *px, const struct pl_config *cfg);
 void pl_server_worker_drained(struct pl_wctx *w);
+
+/* stats.c */
+void pl_stats_metrics(struct pl_client *c, struct pl_req *r);
+void pl_stats_json(struct pl_client *c, struct pl_req *r);
 
 /* local.c */
 void pl_local_handle(struct pl_client *c, struct pl_req *r);

@@ -58,7 +58,7 @@ emit_hit(struct pl_req *r, const char *event, const char *msg, const char *heade
     if (ev.active) {
         pl_json_str(&ev.j, "method", r->h.method);
         char red[300];
-        pl_audit_redact_url(r->h.target, red, sizeof(red));
+        pl_audit_redact_url(pl_req_target(r), red, sizeof(red));
         pl_json_cstr(&ev.j, r->kind == PL_REQ_CONNECT ? "target" : "url", red);
         pl_json_cstr(&ev.j, "client_ip", r->c->peer);
         pl_json_cstr(&ev.j, "request_id", r->id);
@@ -74,6 +74,8 @@ emit_hit(struct pl_req *r, const char *event, const char *msg, const char *heade
         pl_json_cstr(&ev.j, "mitre_technique", "T1048");
     }
     pl_audit_emit(audit, &ev);
+    pl_metric_labelled_inc(header ? PL_ML_HEADER_DLP : PL_ML_BODY_DLP, blocked ? "block" : "warn",
+                           r->agent);
 }
 
 /* ---------------------------------------------------------------- headers */
@@ -116,6 +118,9 @@ pl_req_scan_headers(struct pl_req *r)
     const struct pl_strlist *ign = &cfg->request_body_scanning.ignore_headers;
     for (size_t i = 0; i < h->n_headers; i++) {
         struct pl_str name = h->headers[i].name, value = h->headers[i].value;
+        /* Credentials that proved this agent's identity are ours: never forwarded, not data. */
+        if (r->agent_bound && (int)i == r->auth_header)
+            continue;
         if (all) {
             if (in_list(name, ign->v, ign->n, default_ignore, PL_ARRAY_SIZE(default_ignore)))
                 continue;

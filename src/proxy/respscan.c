@@ -155,6 +155,11 @@ pl_resp_apply_suppress(const struct pl_req *r, struct pl_inject_result *res)
         if (!pl_suppress_any(r->pol->suppress, cfg->suppress.n, pl_str_c(name), pl_req_target(r)))
             res->m[k++] = res->m[i];
     }
+    if (k == 0 && res->n)
+        pl_metric_labelled_inc(PL_ML_RESP_EXEMPT, "suppress",
+                               r->kind == PL_REQ_FETCH ? "fetch"
+                               : r->rs && r->rs->sse   ? "sse"
+                                                       : "forward");
     res->n = k;
 }
 
@@ -187,6 +192,9 @@ pl_resp_log_finding(struct pl_req *r, const struct pl_inject_result *res, const 
         pl_json_cstr(&ev.j, "mitre_technique", "T1059");
     }
     pl_audit_emit(audit, &ev);
+    pl_metric_labelled_inc(PL_ML_RESP_SCAN, action, transport);
+    if (warn && pl_decide_resp_exempt(r->pol->cfg, r->host))
+        pl_metric_labelled_inc(PL_ML_RESP_EXEMPT, "exempt_domain", transport);
 }
 
 static void
@@ -235,9 +243,10 @@ answer(struct pl_req *r)
     int status = rs->fail_status;
     memcpy(reason, rs->fail_reason, sizeof(reason));
     r->resp_body = PL_H1_BODY_UNTIL_EOF; /* the upstream connection is not reused */
-    if (r->resp_head_sent)
+    if (r->resp_head_sent) {
+        pl_req_count_block(r, "response_scan");
         pl_forward_fail(r, status, reason); /* cuts the response short */
-    else
+    } else
         pl_req_block_text(r, status, "response_scan", reason);
     return -1;
 }
@@ -272,6 +281,7 @@ log_sse(struct pl_req *r, const char *kind, const char *what, bool blocked)
         pl_json_uint(&ev.j, "event", r->rs->events);
     }
     pl_audit_emit(audit, &ev);
+    pl_metric_labelled_inc(PL_ML_RESP_SCAN, blocked ? "block" : "warn", "sse");
 }
 
 /* An SSE finding: block cuts the stream (returns -1), warn logs and relays (0). */

@@ -5,6 +5,7 @@
 #include <event2/dns.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/sock.h"
@@ -32,37 +33,49 @@ admin_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *s
     pl_client_accept(arg, fd, sa, PL_ROLE_ADMIN);
 }
 
-/* kill_switch.api_listen, served by worker 0 (the API is a handful of requests a minute). */
-static int
-admin_listen(struct pl_proxy *px, char **ret_err)
+static void
+metrics_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen,
+                  void *arg)
 {
-    const char *addr = px->pol->cfg->kill_switch.api_listen;
+    (void)l;
+    (void)socklen;
+    pl_client_accept(arg, fd, sa, PL_ROLE_METRICS);
+}
+
+/*
+ * A listener of its own for a side service (kill_switch.api_listen, metrics_listen), served by
+ * worker 0: a handful of requests a minute. key names the setting in messages.
+ */
+static int
+side_listen(struct pl_proxy *px, const char *addr, const char *key, evconnlistener_cb cb,
+            struct evconnlistener **ret, char **ret_err)
+{
     struct sockaddr_storage ss;
     socklen_t sl;
     char msg[400];
     if (!addr || !*addr)
         return 0;
     if (pl_sock_parse_addr(addr, &ss, &sl) < 0) {
-        snprintf(msg, sizeof(msg), "invalid kill_switch.api_listen address \"%s\"", addr);
+        snprintf(msg, sizeof(msg), "invalid %s address \"%s\"", key, addr);
         *ret_err = pl_xstrdup(msg);
         return -EINVAL;
     }
     int fd = pl_sock_listen(&ss, sl, false, 64);
     if (fd < 0) {
-        snprintf(msg, sizeof(msg), "cannot listen on %s (kill_switch.api_listen): %s", addr,
-                 strerror(-fd));
+        snprintf(msg, sizeof(msg), "cannot listen on %s (%s): %s", addr, key, strerror(-fd));
         *ret_err = pl_xstrdup(msg);
         return fd;
     }
     struct pl_wctx *w = &px->workers[0];
-    w->admin = evconnlistener_new(w->w.base, admin_accept_cb, w,
-                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-    if (!w->admin) {
+    *ret =
+        evconnlistener_new(w->w.base, cb, w, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+    if (!*ret) {
         close(fd);
-        *ret_err = pl_xstrdup("cannot create the admin listener");
+        snprintf(msg, sizeof(msg), "cannot create the %s listener", key);
+        *ret_err = pl_xstrdup(msg);
         return -ENOMEM;
     }
-    evconnlistener_set_error_cb(w->admin, accept_error_cb);
+    evconnlistener_set_error_cb(*ret, accept_error_cb);
     return 0;
 }
 
@@ -97,6 +110,7 @@ worker_thread_start(void *arg)
 {
     struct pl_wctx *w = arg;
     pl_audit_use_batch(&w->abatch);
+    pl_metrics_use(w->proxy->metrics, (int)(w - w->proxy->workers));
 }
 
 static int
@@ -179,6 +193,10 @@ wctx_done(struct pl_wctx *w)
         evconnlistener_free(w->admin);
         w->admin = NULL;
     }
+    if (w->metrics_l) {
+        evconnlistener_free(w->metrics_l);
+        w->metrics_l = NULL;
+    }
     if (w->audit_timer) {
         event_free(w->audit_timer);
         w->audit_timer = NULL;
@@ -194,6 +212,20 @@ wctx_done(struct pl_wctx *w)
     w->inj = NULL;
     pl_policy_unref(w->pol);
     w->pol = NULL;
+}
+
+/* Agent profiles get their own metric label: the `agents:` names and proxy_auth's. */
+void
+pl_proxy_register_agents(struct pl_proxy *px, const struct pl_config *cfg)
+{
+    for (size_t i = 0; i < cfg->agent_profiles.n; i++)
+        if (!pl_metrics_register_agent(px->metrics, cfg->agent_profiles.v[i]))
+            pl_warn("agent %s: more than %d agent profiles; its metrics count as _default",
+                    cfg->agent_profiles.v[i], PL_METRICS_AGENTS - 1);
+    for (size_t i = 0; i < cfg->proxy_auth.agents.n; i++)
+        if (!pl_metrics_register_agent(px->metrics, cfg->proxy_auth.agents.v[i].name))
+            pl_warn("agent %s: more than %d agent profiles; its metrics count as _default",
+                    cfg->proxy_auth.agents.v[i].name, PL_METRICS_AGENTS - 1);
 }
 
 int
@@ -249,7 +281,22 @@ pl_proxy_new(struct pl_config *cfg, struct pl_audit *audit, struct pl_proxy **re
         if (r < 0)
             goto fail;
     }
-    if ((r = admin_listen(px, ret_err)) < 0)
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    px->started_wall = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    px->metrics = pl_metrics_new(px->n_workers);
+    if (!px->metrics) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    pl_metrics_use(px->metrics, -1); /* the main thread: signals, reloads, start-up */
+    pl_proxy_register_agents(px, cfg);
+    r = side_listen(px, cfg->kill_switch.api_listen, "kill_switch.api_listen", admin_accept_cb,
+                    &px->workers[0].admin, ret_err);
+    if (r == 0)
+        r = side_listen(px, cfg->metrics_listen, "metrics_listen", metrics_accept_cb,
+                        &px->workers[0].metrics_l, ret_err);
+    if (r < 0)
         goto fail;
     /* The approver exists only when `ask` is configured at startup (as in the reference):
      * a reload into ask without it blocks. */
@@ -281,6 +328,7 @@ pl_proxy_free(struct pl_proxy *px)
         event_base_free(px->main_base);
     pl_policy_unref(px->pol);
     pl_ratelimit_free(px->rl);
+    pl_metrics_free(px->metrics);
     pthread_mutex_destroy(&px->api_mu);
     free(px);
 }
@@ -317,6 +365,10 @@ worker_begin_drain(void *arg)
     if (w->admin) {
         evconnlistener_free(w->admin);
         w->admin = NULL;
+    }
+    if (w->metrics_l) {
+        evconnlistener_free(w->metrics_l);
+        w->metrics_l = NULL;
     }
     pl_pool_done(&w->pool);
     pl_client_drain_idle(w);

@@ -25,6 +25,9 @@ tunnel_finish(struct pl_req *r, const char *why)
         pl_json_cstr(&ev.j, "reason", why);
     }
     pl_audit_emit(audit, &ev);
+    pl_metric_agent_inc(PL_MC_TUN_COMPLETED, r->agent);
+    pl_metric_observe(PL_MH_TUNNEL_DURATION, pl_time_mono_ns() - r->t_start);
+    pl_metric_add(PL_MU_TUNNEL_BYTES, r->bytes_to_client + r->bytes_to_upstream);
     if (r->up) {
         pl_upstream_free(r->up);
         r->up = NULL;

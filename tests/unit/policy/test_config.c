@@ -737,7 +737,7 @@ static const char *const reference_top_level[] = {
     "redaction", "agents", "default_agent_identity", "bind_default_agent_identity", "license_key",
     "license_file", "license_public_key", "internal", "trusted_domains", "ssrf",
     /* extensions */
-    "dns", "server"};
+    "dns", "server", "proxy_auth"};
 
 Test(config_schema, top_level_keys_are_the_reference_list_plus_extensions)
 {

@@ -556,7 +556,8 @@ Test(config_warnings, implemented_flag_matches_this_build)
                                               "canary_tokens",
                                               "response_scanning",
                                               "suppress",
-                                              "kill_switch"};
+                                              "kill_switch",
+                                              "proxy_auth"};
     size_t n_impl = 0;
     for (const struct pl_cfg_key *k = pl_cfg_schema; k->name; k++) {
         bool want = false;
