@@ -307,3 +307,51 @@ pl_policy_build_inject(const struct pl_config *cfg, struct pl_inject_db **ret, c
         *ret_err = strdup(err[0] ? err : "out of memory compiling response patterns");
     return r;
 }
+
+static bool
+seq(const char *a, const char *b)
+{
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+static bool
+strlist_eq(const struct pl_strlist *a, const struct pl_strlist *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], b->v[i]))
+            return false;
+    return true;
+}
+
+bool
+pl_policy_dlp_inputs_equal(const struct pl_config *a, const struct pl_config *b)
+{
+    if ((a->dlp.secrets_file && *a->dlp.secrets_file) ||
+        (b->dlp.secrets_file && *b->dlp.secrets_file))
+        return false;
+    if (a->dlp.include_defaults != b->dlp.include_defaults || a->dlp.scan_env != b->dlp.scan_env ||
+        a->dlp.min_env_secret_length != b->dlp.min_env_secret_length ||
+        a->dlp.patterns.n != b->dlp.patterns.n)
+        return false;
+    for (size_t i = 0; i < a->dlp.patterns.n; i++) {
+        const struct pl_config_dlp_pattern *x = &a->dlp.patterns.v[i], *y = &b->dlp.patterns.v[i];
+        if (!seq(x->name, y->name) || !seq(x->regex, y->regex) || !seq(x->severity, y->severity) ||
+            !seq(x->validator, y->validator) || !seq(x->action, y->action) ||
+            !strlist_eq(&x->exempt_domains, &y->exempt_domains))
+            return false;
+    }
+    if (a->canary_tokens.enabled != b->canary_tokens.enabled ||
+        a->canary_tokens.tokens.n != b->canary_tokens.tokens.n)
+        return false;
+    for (size_t i = 0; i < a->canary_tokens.tokens.n; i++) {
+        const struct pl_config_canary *x = &a->canary_tokens.tokens.v[i],
+                                      *y = &b->canary_tokens.tokens.v[i];
+        if (!seq(x->name, y->name) || !seq(x->value, y->value) || !seq(x->env_var, y->env_var))
+            return false;
+    }
+    return a->seed_phrase_detection.enabled == b->seed_phrase_detection.enabled &&
+           a->seed_phrase_detection.min_words == b->seed_phrase_detection.min_words &&
+           a->seed_phrase_detection.verify_checksum == b->seed_phrase_detection.verify_checksum;
+}

@@ -24,6 +24,13 @@ int pl_policy_build_dlp(const struct pl_config *cfg, char *const *envp, struct p
  * standard built-ins when response_scanning is enabled and include_defaults, user patterns
  * merged by name. Returns 0, or -EINVAL / -ENOMEM with a malloc'd message in *ret_err.
  */
+/*
+ * Would pl_policy_build_dlp() build the same database from b as from a (same patterns,
+ * canaries, seed-phrase settings, environment scanning)? False whenever a secrets file is
+ * named: its content may have changed. Lets a reload keep the compiled database.
+ */
+bool pl_policy_dlp_inputs_equal(const struct pl_config *a, const struct pl_config *b);
+
 int pl_policy_build_inject(const struct pl_config *cfg, struct pl_inject_db **ret, char **ret_err);
 
 /*

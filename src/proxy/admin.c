@@ -169,7 +169,8 @@ pl_proxy_kill_sweep(struct pl_proxy *px)
 }
 
 void
-pl_ks_changed(struct pl_proxy *px, enum pl_ks_source src, bool on, bool was_active)
+pl_ks_changed(struct pl_proxy *px, const struct pl_config *cfg, enum pl_ks_source src, bool on,
+              bool was_active)
 {
     const char *source = pl_ks_source_name(src);
     fprintf(stderr, "pipelock: kill switch %s via %s\n", on ? "ACTIVATED" : "DEACTIVATED",
@@ -180,8 +181,7 @@ pl_ks_changed(struct pl_proxy *px, enum pl_ks_source src, bool on, bool was_acti
     if (ev.active) {
         pl_json_cstr(&ev.j, "source", source);
         pl_json_bool(&ev.j, "active", on);
-        pl_json_bool(&ev.j, "kill_switch_active",
-                     pl_ks_active(&px->ks, px->pol->cfg) != PL_KS_NONE);
+        pl_json_bool(&ev.j, "kill_switch_active", pl_ks_active(&px->ks, cfg) != PL_KS_NONE);
     }
     pl_audit_emit(px->audit, &ev);
     if (on && !was_active)
@@ -339,7 +339,7 @@ api_toggle_body(struct pl_client *c, struct pl_req *r)
     bool was = pl_ks_active(&px->ks, cfg) != PL_KS_NONE;
     bool old = atomic_exchange(&px->ks.api, on != 0);
     if (old != (on != 0))
-        pl_ks_changed(px, PL_KS_API, on != 0, was);
+        pl_ks_changed(px, r->pol->cfg, PL_KS_API, on != 0, was);
     struct pl_buf b;
     struct pl_json j;
     pl_buf_init(&b, 4096);

@@ -51,6 +51,13 @@ urlscan_cfg(struct pl_policy *p)
 int
 pl_policy_new(struct pl_config *cfg, struct pl_policy **ret, char **ret_err)
 {
+    return pl_policy_new_after(cfg, NULL, ret, ret_err);
+}
+
+int
+pl_policy_new_after(struct pl_config *cfg, struct pl_policy *prev, struct pl_policy **ret,
+                    char **ret_err)
+{
     *ret_err = NULL;
     struct pl_policy *p = calloc(1, sizeof(*p));
     if (!p)
@@ -68,9 +75,22 @@ pl_policy_new(struct pl_config *cfg, struct pl_policy **ret, char **ret_err)
             if (pl_cidr_list_add(&p->ssrf_set, &p->core.v[i]) < 0)
                 goto fail;
     }
-    int r = pl_policy_build_dlp(cfg, environ, &p->dlp, &p->dlp_compile_ns, ret_err);
-    if (r == 0 && (r = pl_policy_build_inject(cfg, &p->inject, ret_err)) < 0)
-        pl_dlp_db_free(p->dlp);
+    int r = 0;
+    if (prev && pl_policy_dlp_inputs_equal(prev->cfg, cfg)) {
+        p->dlp_owner = pl_policy_ref(prev->dlp_owner ? prev->dlp_owner : prev);
+        p->dlp = prev->dlp;
+        p->dlp_compile_ns = 0;
+    } else {
+        r = pl_policy_build_dlp(cfg, environ, &p->dlp, &p->dlp_compile_ns, ret_err);
+    }
+    if (prev)
+        p->started_ns = prev->started_ns;
+    if (r == 0 && (r = pl_policy_build_inject(cfg, &p->inject, ret_err)) < 0) {
+        if (p->dlp_owner)
+            pl_policy_unref(p->dlp_owner);
+        else
+            pl_dlp_db_free(p->dlp);
+    }
     /* Compiling the pattern database peaks at several MiB of heap that is free again now:
      * give it back so an idle proxy stays small. */
     malloc_trim(0);
@@ -88,9 +108,10 @@ pl_policy_new(struct pl_config *cfg, struct pl_policy **ret, char **ret_err)
             p->suppress[i] =
                 (struct pl_suppress_rule){cfg->suppress.v[i].rule, cfg->suppress.v[i].path};
     }
-    pl_dlp_db_set_seed_phrase(p->dlp, cfg->seed_phrase_detection.enabled,
-                              cfg->seed_phrase_detection.min_words,
-                              cfg->seed_phrase_detection.verify_checksum);
+    if (!p->dlp_owner) /* a shared database already has these (the inputs are equal) */
+        pl_dlp_db_set_seed_phrase(p->dlp, cfg->seed_phrase_detection.enabled,
+                                  cfg->seed_phrase_detection.min_words,
+                                  cfg->seed_phrase_detection.verify_checksum);
     urlscan_cfg(p);
     *ret = p;
     return 0;
@@ -120,7 +141,10 @@ pl_policy_unref(struct pl_policy *p)
         return;
     pl_cidr_list_done(&p->core);
     pl_cidr_list_done(&p->ssrf_set);
-    pl_dlp_db_free(p->dlp);
+    if (p->dlp_owner)
+        pl_policy_unref(p->dlp_owner);
+    else
+        pl_dlp_db_free(p->dlp);
     pl_inject_free(p->inject);
     free(p->suppress);
     pl_config_free(p->cfg);

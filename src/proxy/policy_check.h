@@ -18,7 +18,8 @@ struct pl_policy {
     struct pl_cidr_list core;     /* owned: the core SSRF floor, always applied to literals */
     struct pl_cidr_list ssrf_set; /* owned: cfg->internal ∪ core (empty if internal is []) */
     uint64_t started_ns;          /* process start, for /health uptime */
-    struct pl_dlp_db *dlp;        /* owned: every DLP pattern and literal secret */
+    struct pl_dlp_db *dlp;        /* every DLP pattern and literal secret: owned, or dlp_owner's */
+    struct pl_policy *dlp_owner;  /* ref: the policy whose database this one shares, or NULL */
     uint64_t dlp_compile_ns;
     struct pl_inject_db *inject;       /* owned: response (prompt-injection) patterns */
     struct pl_urlscan_cfg us;          /* the URL pipeline's view of this policy (borrows) */
@@ -32,6 +33,13 @@ struct pl_policy {
  * pipeline settings. Returns 0, or -EINVAL/-ENOMEM/-errno with a malloc'd *ret_err.
  */
 int pl_policy_new(struct pl_config *cfg, struct pl_policy **ret, char **ret_err);
+/*
+ * The same for a reload: when cfg's DLP inputs equal prev's, the new snapshot shares prev's
+ * compiled database (the expensive part) instead of compiling it again. The process start
+ * time carries over. prev may be NULL.
+ */
+int pl_policy_new_after(struct pl_config *cfg, struct pl_policy *prev, struct pl_policy **ret,
+                        char **ret_err);
 struct pl_policy *pl_policy_ref(struct pl_policy *p);
 void pl_policy_unref(struct pl_policy *p);
 

@@ -196,7 +196,6 @@ struct pl_wctx {
 };
 
 struct pl_proxy {
-    struct pl_config *cfg_view; /* borrowed from the initial policy, for listen/worker count */
     struct pl_policy *pol;      /* ref */
     struct pl_audit *audit;     /* borrowed */
     struct pl_ratelimit *rl;    /* owned: per-base-domain request windows and data budgets */
@@ -219,6 +218,11 @@ struct pl_proxy {
     unsigned api_window_n;        /* toggles in it */
     struct event *sentinel_timer; /* owned: polls kill_switch.sentinel_file */
     bool sentinel_on;             /* the sentinel was present at the last poll */
+
+    struct event *hup;          /* owned: SIGHUP → reload */
+    struct event *reload_timer; /* owned: debounce after a change in the config directory */
+    struct event *inotify_ev;   /* owned */
+    int inotify_fd;             /* the config directory's watch, or -1 */
 };
 
 /* conn.c */
@@ -355,7 +359,17 @@ void pl_tunnel_client_readable(struct pl_req *r);
 void pl_tunnel_client_drained(struct pl_req *r);
 void pl_tunnel_client_event(struct pl_req *r, short what);
 
+/* reload.c */
+/* Set up SIGHUP and the config directory watch on the main loop. */
+int pl_reload_start(struct pl_proxy *px);
+void pl_reload_stop(struct pl_proxy *px);
+/* Load, check, compile and publish the config file now (main thread). skip_unchanged: do
+ * nothing when the file's bytes are those of the running config. */
+void pl_reload_now(struct pl_proxy *px, const char *trigger, bool skip_unchanged);
+
 /* server.c */
+/* Poll kill_switch.sentinel_file when the current policy names one (start-up, reload). */
+int pl_reload_sentinel(struct pl_proxy *px);
 void pl_proxy_register_agents(struct pl_proxy *px, const struct pl_config *cfg);
 void pl_server_worker_drained(struct pl_wctx *w);
 
@@ -375,7 +389,8 @@ void pl_admin_client_readable(struct pl_req *r);
 /* On every worker, soon: cut what the kill switch denies (tunnels, streams, idle clients). */
 void pl_proxy_kill_sweep(struct pl_proxy *px);
 /* Log a kill-switch state change (API, signal, sentinel) and sweep when it became active. */
-void pl_ks_changed(struct pl_proxy *px, enum pl_ks_source src, bool on, bool was_active);
+void pl_ks_changed(struct pl_proxy *px, const struct pl_config *cfg, enum pl_ks_source src, bool on,
+                   bool was_active);
 
 /* conn.c */
 /* Reference §2.13: [a-zA-Z0-9._-] kept, anything else '_', at most 64 bytes; "anonymous"

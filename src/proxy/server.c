@@ -247,6 +247,7 @@ pl_proxy_new(struct pl_config *cfg, struct pl_audit *audit, struct pl_proxy **re
     cfg = px->pol->cfg;
     px->audit = audit;
     pthread_mutex_init(&px->api_mu, NULL);
+    px->inotify_fd = -1;
     px->rl = pl_ratelimit_new(0);
     if (!px->rl) {
         r = -ENOMEM;
@@ -405,7 +406,7 @@ usr1_cb(evutil_socket_t sig, short what, void *arg)
     bool was = pl_ks_active(&px->ks, px->pol->cfg) != PL_KS_NONE;
     bool on = !atomic_load(&px->ks.signal);
     atomic_store(&px->ks.signal, on);
-    pl_ks_changed(px, PL_KS_SIGNAL, on, was);
+    pl_ks_changed(px, px->pol->cfg, PL_KS_SIGNAL, on, was);
 }
 
 /* The sentinel is stat()ed on every request; this poll also cuts what is already open. */
@@ -422,7 +423,21 @@ sentinel_cb(evutil_socket_t fd, short what, void *arg)
     /* Active through another source already: those cut when they came on. */
     bool was = cfg->kill_switch.enabled || atomic_load(&px->ks.api) || atomic_load(&px->ks.signal);
     px->sentinel_on = on;
-    pl_ks_changed(px, PL_KS_SENTINEL, on, was);
+    pl_ks_changed(px, cfg, PL_KS_SENTINEL, on, was);
+}
+
+int
+pl_reload_sentinel(struct pl_proxy *px)
+{
+    const char *sentinel = px->pol->cfg->kill_switch.sentinel_file;
+    if (!sentinel || !*sentinel || px->sentinel_timer)
+        return 0;
+    px->sentinel_on = pl_ks_sentinel_present(sentinel);
+    px->sentinel_timer = event_new(px->main_base, -1, EV_PERSIST, sentinel_cb, px);
+    struct timeval every = {0, 50 * 1000};
+    if (!px->sentinel_timer || event_add(px->sentinel_timer, &every) < 0)
+        return -ENOMEM;
+    return 0;
 }
 
 static void
@@ -467,16 +482,8 @@ pl_proxy_run(struct pl_proxy *px)
         r = -ENOMEM;
         goto out;
     }
-    const char *sentinel = px->pol->cfg->kill_switch.sentinel_file;
-    if (sentinel && *sentinel) {
-        px->sentinel_on = pl_ks_sentinel_present(sentinel);
-        px->sentinel_timer = event_new(px->main_base, -1, EV_PERSIST, sentinel_cb, px);
-        struct timeval every = {0, 50 * 1000};
-        if (!px->sentinel_timer || event_add(px->sentinel_timer, &every) < 0) {
-            r = -ENOMEM;
-            goto out;
-        }
-    }
+    if ((r = pl_reload_sentinel(px)) < 0 || (r = pl_reload_start(px)) < 0)
+        goto out;
     for (int i = 0; i < px->n_workers; i++) {
         pl_worker_post(&px->workers[i].w, worker_thread_start, &px->workers[i]);
         r = pl_worker_start(&px->workers[i].w);
@@ -501,5 +508,6 @@ out:
         event_free(px->sentinel_timer);
         px->sentinel_timer = NULL;
     }
+    pl_reload_stop(px);
     return r;
 }
