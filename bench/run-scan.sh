@@ -23,7 +23,7 @@ if ! ninja -C "$BUILD" >/dev/null; then
     echo "warning: ninja -C $BUILD failed; linking the existing $BUILD/libpipelock_core.a" >&2
 fi
 
-libs=$(pkg-config --libs libhs libpcre2-8 libutf8proc libpsl libxml-2.0 zlib libbrotlidec jansson openssl libfyaml libevent)
+libs=$(pkg-config --libs libhs libpcre2-8 libutf8proc libpsl libxml-2.0 zlib libbrotlidec jansson libcurl openssl libfyaml libevent)
 # shellcheck disable=SC2086
 "$CC" -std=gnu11 -O2 -g -Wall -Wextra -Isrc -I"$BUILD" bench/scan_bench.c \
     "$BUILD/libpipelock_core.a" $libs -levent_core -levent_pthreads -levent_extra \

@@ -15,6 +15,7 @@ static const char usage[] =
     "  check        validate a config file\n"
     "  generate     generate a config preset (generate config --preset balanced|strict|audit)\n"
     "  healthcheck  query a running proxy's /health (exit 0 when healthy)\n"
+    "  logs         print and follow the audit log, filtered\n"
     "  version      print build information\n"
     "\n"
     "Run 'pipelock <command> --help' for the flags of a command.\n"
@@ -33,7 +34,6 @@ static const char *const later[] = {
     "demo",
     "discover",
     "preflight",
-    "logs",
     "audit",
     "report",
     "simulate",
@@ -80,6 +80,8 @@ main(int argc, char **argv)
         return pl_cmd_generate(argc - 1, argv + 1);
     if (strcmp(verb, "healthcheck") == 0)
         return pl_cmd_healthcheck(argc - 1, argv + 1);
+    if (strcmp(verb, "logs") == 0)
+        return pl_cmd_logs(argc - 1, argv + 1);
     if (strcmp(verb, "version") == 0)
         return pl_cmd_version(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {

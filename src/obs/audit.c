@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "obs/emit.h"
 #include "util/time.h"
 
 struct pl_audit {
@@ -13,6 +15,8 @@ struct pl_audit {
     bool include_allowed;
     bool include_blocked;
     pthread_mutex_t lock;
+    _Atomic(struct pl_emit *) emit; /* owned: current sinks, or NULL */
+    struct pl_emit *retired;        /* owned: sinks replaced by reloads */
 };
 
 #define AUDIT_LINE_MAX (64 * 1024)
@@ -52,10 +56,28 @@ pl_audit_open(const struct pl_config *cfg, struct pl_audit **ret, char **ret_err
 }
 
 void
+pl_audit_set_emit(struct pl_audit *a, struct pl_emit *e)
+{
+    struct pl_emit *old = atomic_exchange(&a->emit, e);
+    pl_emit_retire(old, &a->retired);
+}
+
+void
+pl_audit_close_emit(struct pl_audit *a, int drain_ms)
+{
+    if (!a)
+        return;
+    pl_emit_free(atomic_exchange(&a->emit, NULL), drain_ms);
+    pl_emit_free(a->retired, 0);
+    a->retired = NULL;
+}
+
+void
 pl_audit_close(struct pl_audit *a)
 {
     if (!a)
         return;
+    pl_audit_close_emit(a, 0);
     if (a->fds[1] >= 0)
         close(a->fds[1]);
     pthread_mutex_destroy(&a->lock);
@@ -68,18 +90,24 @@ void
 pl_audit_begin(struct pl_audit *a, struct pl_audit_event *ev, enum pl_audit_level lvl,
                enum pl_audit_kind kind, const char *event, const char *message)
 {
-    char now[40];
     ev->kind = kind;
-    ev->active = a != NULL && !(kind == PL_AUDIT_KIND_ALLOWED && !a->include_allowed) &&
-                 !(kind == PL_AUDIT_KIND_BLOCKED && !a->include_blocked);
+    ev->event = event;
+    /* include_allowed: false silences allowed events everywhere; include_blocked: false only
+     * in the log (blocked events still reach the sinks), as in the reference. */
+    bool allowed_off = a && kind == PL_AUDIT_KIND_ALLOWED && !a->include_allowed;
+    ev->to_log =
+        a != NULL && !allowed_off && !(kind == PL_AUDIT_KIND_BLOCKED && !a->include_blocked);
+    ev->to_emit =
+        a != NULL && !allowed_off && atomic_load_explicit(&a->emit, memory_order_relaxed) != NULL;
+    ev->active = ev->to_log || ev->to_emit;
     pl_buf_init(&ev->buf, AUDIT_LINE_MAX);
     pl_json_init(&ev->j, &ev->buf);
     pl_json_obj_begin(&ev->j);
     if (!ev->active)
         return;
-    pl_time_rfc3339(now, sizeof(now));
+    pl_time_rfc3339(ev->time, sizeof(ev->time));
     pl_json_cstr(&ev->j, "level", level_names[lvl]);
-    pl_json_cstr(&ev->j, "time", now);
+    pl_json_cstr(&ev->j, "time", ev->time);
     pl_json_cstr(&ev->j, "component", "pipelock");
     pl_json_cstr(&ev->j, "event", event);
     pl_json_cstr(&ev->j, "message", message);
@@ -252,6 +280,16 @@ pl_audit_emit(struct pl_audit *a, struct pl_audit_event *ev)
         return;
     }
     pl_json_obj_end(&ev->j);
+    if (ev->to_emit && pl_json_error(&ev->j) == 0) {
+        struct pl_emit *e = atomic_load_explicit(&a->emit, memory_order_acquire);
+        if (e)
+            pl_emit_event(e, ev->event, pl_emit_severity(ev->event, NULL), ev->time, ev->buf.data,
+                          ev->buf.len);
+    }
+    if (!ev->to_log) {
+        pl_buf_done(&ev->buf);
+        return;
+    }
     if (a->text && pl_json_error(&ev->j) == 0) {
         struct pl_buf t;
         pl_buf_init(&t, AUDIT_LINE_MAX + 64);

@@ -27,12 +27,17 @@ enum pl_audit_kind {
 };
 
 struct pl_audit;
+struct pl_emit;
 
 struct pl_audit_event {
     struct pl_buf buf; /* owned line buffer */
     struct pl_json j;  /* writer into buf; add fields through it */
     enum pl_audit_kind kind;
-    bool active; /* false when the sink drops this kind: callers may skip field work */
+    bool active;       /* false when nobody takes this event: callers may skip field work */
+    bool to_log;       /* stdout / logging.file take it (include_allowed/include_blocked) */
+    bool to_emit;      /* the emit sinks take it */
+    const char *event; /* borrowed: the event type */
+    char time[40];
 };
 
 /*
@@ -41,6 +46,15 @@ struct pl_audit_event {
  */
 int pl_audit_open(const struct pl_config *cfg, struct pl_audit **ret, char **ret_err);
 void pl_audit_close(struct pl_audit *a);
+
+/*
+ * Send every event also to the emit sinks e (NULL: none). The sinks replaced are retired
+ * (they finish their queues in the background; freed by pl_audit_close_emit). Main thread.
+ */
+void pl_audit_set_emit(struct pl_audit *a, struct pl_emit *e);
+/* Detach and free the sinks, delivering what is queued for at most drain_ms. Call once no
+ * thread logs any more. */
+void pl_audit_close_emit(struct pl_audit *a, int drain_ms);
 
 /* Start an event line. a may be NULL (no sink: the event is inactive). */
 void pl_audit_begin(struct pl_audit *a, struct pl_audit_event *ev, enum pl_audit_level lvl,

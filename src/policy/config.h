@@ -227,6 +227,26 @@ struct pl_config {
         struct pl_cidr_list allowlist_ips;
     } kill_switch;
 
+    struct {
+        char *instance_id; /* "" → the host name (fallback "pipelock") */
+        struct {
+            char *url;          /* "" = off; http(s)://host... */
+            char *min_severity; /* info | warn | critical */
+            char *auth_token;   /* owned secret: Authorization: Bearer */
+            int timeout_seconds;
+            int queue_size;
+        } webhook;
+        struct {
+            char *address; /* "" = off; udp://host:port, tcp://host:port, unix:///path */
+            char *min_severity;
+            char *facility; /* local0 ... */
+            char *tag;      /* "pipelock" */
+        } syslog;
+        struct {
+            char *endpoint; /* not acted on by this build */
+        } otlp;
+    } emit;
+
     /* ---- extensions of this implementation (not in the reference schema) ---- */
 
     struct {

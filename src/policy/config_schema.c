@@ -576,22 +576,22 @@ static const struct pl_cfg_key k_sentry[] = {
 };
 
 static const struct pl_cfg_key k_webhook[] = {
-    STR("url", .check = pl_cfg_check_http_url),
-    ENUM("min_severity", e_emit_sev, .def.s = "warn"),
-    STR("auth_token", .flags = PL_CFG_F_SECRET),
-    INT("timeout_seconds", .def.i = 5, .flags = PL_CFG_F_POSDEF),
-    INT("queue_size", .def.i = 64, .flags = PL_CFG_F_POSDEF),
+    STR("url", .check = pl_cfg_check_http_url, OFF(emit.webhook.url)),
+    ENUM("min_severity", e_emit_sev, .def.s = "warn", OFF(emit.webhook.min_severity)),
+    STR("auth_token", .flags = PL_CFG_F_SECRET, OFF(emit.webhook.auth_token)),
+    INT("timeout_seconds", .def.i = 5, .flags = PL_CFG_F_POSDEF, OFF(emit.webhook.timeout_seconds)),
+    INT("queue_size", .def.i = 64, .flags = PL_CFG_F_POSDEF, OFF(emit.webhook.queue_size)),
     END,
 };
 static const struct pl_cfg_key k_syslog[] = {
-    STR("address", .check = pl_cfg_check_syslog_addr),
-    ENUM("min_severity", e_emit_sev, .def.s = "warn"),
-    ENUM("facility", e_facility, .def.s = "local0"),
-    STR("tag", .def.s = "pipelock"),
+    STR("address", .check = pl_cfg_check_syslog_addr, OFF(emit.syslog.address)),
+    ENUM("min_severity", e_emit_sev, .def.s = "warn", OFF(emit.syslog.min_severity)),
+    ENUM("facility", e_facility, .def.s = "local0", OFF(emit.syslog.facility)),
+    STR("tag", .def.s = "pipelock", .flags = PL_CFG_F_EMPTYDEF, OFF(emit.syslog.tag)),
     END,
 };
 static const struct pl_cfg_key k_otlp[] = {
-    STR("endpoint", .check = pl_cfg_check_http_url),
+    STR("endpoint", .check = pl_cfg_check_http_url, OFF(emit.otlp.endpoint)),
     ENUM("min_severity", e_emit_sev, .def.s = "warn"),
     K("headers", PL_CFG_MAP_STR),
     INT("timeout_seconds", .def.i = 10, .flags = PL_CFG_F_POSDEF),
@@ -600,7 +600,7 @@ static const struct pl_cfg_key k_otlp[] = {
     END,
 };
 static const struct pl_cfg_key k_emit[] = {
-    STR("instance_id"),
+    STR("instance_id", OFF(emit.instance_id)),
     SEC("webhook", k_webhook),
     SEC("syslog", k_syslog),
     SEC("otlp", k_otlp),
@@ -970,7 +970,7 @@ const struct pl_cfg_key pl_cfg_schema[] = {
     SEC("kill_switch", k_kill_switch, .flags = IMPL),
     SEC("sentry", k_sentry),
     STR("metrics_listen", .flags = IMPL, OFF(metrics_listen), .check = pl_cfg_check_listen),
-    SEC("emit", k_emit),
+    SEC("emit", k_emit, .flags = IMPL),
     SEC("tool_chain_detection", k_tool_chain_detection),
     SEC("mcp_ws_listener", k_mcp_ws_listener),
     SEC("tls_interception", k_tls_interception),

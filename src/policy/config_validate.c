@@ -251,9 +251,12 @@ pl_cfg_check_syslog_addr(struct pl_cfg_load *ld, const struct pl_cfg_key *k,
     if ((strncmp(n->text, "udp://", 6) == 0 || strncmp(n->text, "tcp://", 6) == 0) &&
         pl_config_split_listen(pl_str_from(n->text + 6, n->len - 6), &host, &port) == 0 && host.len)
         return 0;
+    /* An extension: a local syslog socket such as /dev/log. */
+    if (strncmp(n->text, "unix:///", 8) == 0 && n->len > 8 && n->len < 7 + 108)
+        return 0;
     return pl_cfg_fail(ld, n,
-                       "%s: invalid syslog address %s: expected udp://host:port or "
-                       "tcp://host:port",
+                       "%s: invalid syslog address %s: expected udp://host:port, "
+                       "tcp://host:port or unix:///path",
                        path, q(n->text, b));
 }
 
@@ -1002,6 +1005,9 @@ pl_cfg_validate(struct pl_cfg_load *ld)
         ws_total > (int64_t)1 << 30)
         pl_cfg_warn(ld, "websocket_proxy: max_message_bytes x max_concurrent_connections exceeds "
                         "1 GiB of buffered messages");
+    if (cfg->emit.otlp.endpoint && *cfg->emit.otlp.endpoint)
+        pl_cfg_warn(ld, "emit.otlp: not implemented by this build yet; events are not sent "
+                        "there (use emit.webhook or emit.syslog)");
     if (!cfg->response_scanning.enabled && cfg->response_scanning.exempt_domains.n)
         pl_cfg_warn(ld, "response_scanning.exempt_domains: set while response scanning is "
                         "disabled; it has no effect");

@@ -365,6 +365,12 @@ weakenings(struct ctx *c)
     cidr_diff(c, "kill_switch.allowlist_ips", "added", &b->kill_switch.allowlist_ips,
               &a->kill_switch.allowlist_ips);
 
+    if (a->emit.webhook.url && *a->emit.webhook.url &&
+        !(b->emit.webhook.url && *b->emit.webhook.url))
+        weaker(c, "emit.webhook.url: removed");
+    if (a->emit.syslog.address && *a->emit.syslog.address &&
+        !(b->emit.syslog.address && *b->emit.syslog.address))
+        weaker(c, "emit.syslog.address: removed");
     turned_off(c, "proxy_auth.required", a->proxy_auth.required, b->proxy_auth.required);
     turned_off(c, "bind_default_agent_identity", a->bind_default_agent_identity,
                b->bind_default_agent_identity);

@@ -20,6 +20,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "obs/emit.h"
 #include "policy/reload.h"
 #include "proxy/proxy_int.h"
 #include "util/log.h"
@@ -121,9 +122,21 @@ pl_reload_now(struct pl_proxy *px, const char *trigger, bool skip_unchanged)
         pl_config_free(next);
         return;
     }
+    /* Sinks are rebuilt only when their settings changed (a rebuild drops nothing queued:
+     * the old ones finish their queues in the background). */
+    bool new_sinks = !pl_emit_config_equal(cur, next);
+    struct pl_emit *em = NULL;
+    if (new_sinks && (r = pl_emit_new(next, px->metrics, &em, &err)) < 0) {
+        fail(px, trigger, err ? err : strerror(-r));
+        free(err);
+        pl_reload_diff_done(&d);
+        pl_config_free(next);
+        return;
+    }
     struct pl_policy *np;
     r = pl_policy_new_after(next, px->pol, &np, &err); /* takes next */
     if (r < 0) {
+        pl_emit_free(em, 0);
         fail(px, trigger, err ? err : strerror(-r));
         free(err);
         pl_reload_diff_done(&d);
@@ -152,6 +165,8 @@ pl_reload_now(struct pl_proxy *px, const char *trigger, bool skip_unchanged)
     }
     struct pl_policy *old = px->pol;
     px->pol = np;
+    if (new_sinks)
+        pl_audit_set_emit(px->audit, em);
     const struct pl_config *cfg = np->cfg;
     pl_proxy_register_agents(px, cfg);
     pl_reload_sentinel(px);

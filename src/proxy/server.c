@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "net/sock.h"
+#include "obs/emit.h"
 #include "proxy/proxy_int.h"
 #include "util/log.h"
 
@@ -292,6 +293,11 @@ pl_proxy_new(struct pl_config *cfg, struct pl_audit *audit, struct pl_proxy **re
     }
     pl_metrics_use(px->metrics, -1); /* the main thread: signals, reloads, start-up */
     pl_proxy_register_agents(px, cfg);
+    struct pl_emit *em = NULL;
+    r = pl_emit_new(cfg, px->metrics, &em, ret_err);
+    if (r < 0)
+        goto fail;
+    pl_audit_set_emit(px->audit, em);
     r = side_listen(px, cfg->kill_switch.api_listen, "kill_switch.api_listen", admin_accept_cb,
                     &px->workers[0].admin, ret_err);
     if (r == 0)
@@ -329,6 +335,7 @@ pl_proxy_free(struct pl_proxy *px)
         event_base_free(px->main_base);
     pl_policy_unref(px->pol);
     pl_ratelimit_free(px->rl);
+    pl_audit_close_emit(px->audit, 0); /* the sink threads count into px->metrics */
     pl_metrics_free(px->metrics);
     pthread_mutex_destroy(&px->api_mu);
     free(px);
@@ -500,6 +507,7 @@ stop:
     for (int i = 0; i < px->n_workers; i++)
         pl_audit_batch_flush(&px->workers[i].abatch);
     log_lifecycle(px, false, px->draining ? "signal" : "error");
+    pl_audit_close_emit(px->audit, 2000); /* deliver what is queued, the shutdown included */
 out:
     for (int i = 0; i < 3; i++)
         if (sigs[i])

@@ -13,7 +13,7 @@ from pltest.dns import FakeDNS
 from pltest.util import GUARD, REPO_ROOT, closed_port, pipelock_bin
 from pltest.yamlw import dump
 
-VERBS = ["run", "check", "generate", "healthcheck", "version"]
+VERBS = ["run", "check", "generate", "healthcheck", "logs", "version"]
 
 
 def pl(*args, timeout=GUARD, cwd=None):

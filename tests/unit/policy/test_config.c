@@ -795,7 +795,8 @@ Test(config_schema, full_config_exercises_every_key_and_loads)
     size_t unimplemented = 0;
     for (const struct pl_cfg_key *k = pl_cfg_schema; k->name; k++)
         unimplemented += !(k->flags & PL_CFG_F_IMPL);
-    cr_expect_eq(c->warnings.n, unimplemented, "one warning per unimplemented key");
+    /* ... plus one for emit.otlp, the part of the emit section this build does not do. */
+    cr_expect_eq(c->warnings.n, unimplemented + 1, "one warning per unimplemented key");
     for (size_t i = 0; i < c->warnings.n; i++)
         cr_expect(strstr(c->warnings.v[i], "not implemented by this build yet"), "%s",
                   c->warnings.v[i]);

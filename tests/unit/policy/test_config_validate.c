@@ -392,7 +392,7 @@ Test(config_validate, optional_section_values)
                "http:// or https:// URL with a host");
     expect_err("emit:\n  syslog: {address: \"syslog.example:514\"}\n",
                "t.yaml:2:21: emit.syslog.address: invalid syslog address \"syslog.example:514\": "
-               "expected udp://host:port or tcp://host:port");
+               "expected udp://host:port, tcp://host:port or unix:///path");
     expect_err("mcp_ws_listener: {allowed_origins: [\"https://a.example/path\"]}\n",
                "t.yaml:1:37: mcp_ws_listener.allowed_origins[0]: invalid origin "
                "\"https://a.example/path\": expected scheme://host[:port] (http or https, no "
@@ -557,6 +557,7 @@ Test(config_warnings, implemented_flag_matches_this_build)
                                               "response_scanning",
                                               "suppress",
                                               "kill_switch",
+                                              "emit",
                                               "proxy_auth"};
     size_t n_impl = 0;
     for (const struct pl_cfg_key *k = pl_cfg_schema; k->name; k++) {
