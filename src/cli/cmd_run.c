@@ -156,6 +156,7 @@ pl_cmd_run(int argc, char **argv)
     snprintf(mode_text, sizeof(mode_text), "%s", mode_name);
 
     struct pl_proxy *px = NULL;
+    int cli_mode = mode ? (int)cfg->mode : -1;
     int r = pl_proxy_new(cfg, audit, &px, &err); /* takes cfg */
     if (r < 0) {
         fprintf(stderr, "pipelock: %s\n", err ? err : strerror(-r));
@@ -163,6 +164,7 @@ pl_cmd_run(int argc, char **argv)
         pl_audit_close(audit);
         return PL_EXIT_FAIL;
     }
+    pl_proxy_set_cli_overrides(px, cli_mode, listen != NULL, n_resolvers > 0);
     fprintf(stderr, "Pipelock v%s starting\n", PL_VERSION);
     fprintf(stderr, "  Mode:    %s\n", mode_text);
     fprintf(stderr, "  Listen:  %s\n", listen_text);

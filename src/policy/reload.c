@@ -377,10 +377,21 @@ weakenings(struct ctx *c)
 }
 
 int
-pl_reload_diff(const struct pl_config *cur, struct pl_config *next, struct pl_reload_diff *ret)
+pl_reload_diff(const struct pl_config *cur, struct pl_config *next, unsigned cli_fixed,
+               struct pl_reload_diff *ret)
 {
     memset(ret, 0, sizeof(*ret));
     struct ctx c = {cur, next, ret, 0};
+    /* What the command line set is not the file's to change: keep it without a word. */
+    struct pl_reload_diff quiet = {0};
+    struct ctx q = {cur, next, &quiet, 0};
+    if (cli_fixed & PL_RELOAD_CLI_LISTEN)
+        keep_str(&q, "fetch_proxy.listen", &cur->fetch_proxy.listen, &next->fetch_proxy.listen);
+    if (cli_fixed & PL_RELOAD_CLI_RESOLVERS)
+        keep_list(&q, "dns.resolvers", &cur->dns.resolvers, &next->dns.resolvers);
+    pl_reload_diff_done(&quiet);
+    if (q.err < 0)
+        return q.err;
     /* Sockets, threads and per-worker state made at start-up. */
     KEEP_STR(fetch_proxy.listen);
     KEEP_STR(metrics_listen);

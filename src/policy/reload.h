@@ -13,12 +13,19 @@ struct pl_reload_diff {
     struct pl_strlist weaker;  /* "mode: strict -> balanced" ...: each weakening, named */
 };
 
+/* Restart-only fields the command line set (run --listen, --resolver): kept silently. */
+enum {
+    PL_RELOAD_CLI_LISTEN = 1u << 0,
+    PL_RELOAD_CLI_RESOLVERS = 1u << 1,
+};
+
 /*
  * Compare the running config with a newly loaded one. Restart-only fields that differ are
  * listed and set back in next to their running values (so next describes what will run).
  * Returns 0, or -ENOMEM. Free the lists with pl_reload_diff_done().
  */
-int pl_reload_diff(const struct pl_config *cur, struct pl_config *next, struct pl_reload_diff *ret);
+int pl_reload_diff(const struct pl_config *cur, struct pl_config *next, unsigned cli_fixed,
+                   struct pl_reload_diff *ret);
 void pl_reload_diff_done(struct pl_reload_diff *d);
 
 #endif

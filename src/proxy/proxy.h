@@ -19,6 +19,12 @@ int pl_proxy_new(struct pl_config *cfg, struct pl_audit *audit, struct pl_proxy 
                  char **ret_err);
 
 /*
+ * What `run` flags set, so that a reload keeps them: mode (enum pl_mode, or -1 for none), and
+ * whether --listen and --resolver were given (those fields then never come from the file).
+ */
+void pl_proxy_set_cli_overrides(struct pl_proxy *p, int mode, bool listen, bool resolvers);
+
+/*
  * Run until SIGTERM/SIGINT (drain: stop accepting, finish in-flight requests for up to
  * server.drain_seconds, then close). Returns 0 on a clean stop, -errno on a fatal error.
  */

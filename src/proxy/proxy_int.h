@@ -223,6 +223,8 @@ struct pl_proxy {
     struct event *reload_timer; /* owned: debounce after a change in the config directory */
     struct event *inotify_ev;   /* owned */
     int inotify_fd;             /* the config directory's watch, or -1 */
+    int cli_mode;               /* run --mode (enum pl_mode), re-applied on reload; -1: none */
+    unsigned cli_fixed;         /* PL_RELOAD_CLI_*: restart-only fields set by the command line */
 };
 
 /* conn.c */

@@ -104,8 +104,17 @@ pl_reload_now(struct pl_proxy *px, const char *trigger, bool skip_unchanged)
     }
     for (size_t i = 0; i < next->warnings.n; i++)
         fprintf(stderr, "WARNING: %s\n", next->warnings.v[i]);
+    /* run --mode stays in force: the operator chose it over the file. */
+    if (px->cli_mode >= 0) {
+        next->mode = (enum pl_mode)px->cli_mode;
+        if (next->mode == PL_MODE_STRICT && next->api_allowlist.n == 0) {
+            pl_config_free(next);
+            fail(px, trigger, "mode: strict mode (run --mode) requires a non-empty api_allowlist");
+            return;
+        }
+    }
     struct pl_reload_diff d;
-    if (pl_reload_diff(cur, next, &d) < 0) {
+    if (pl_reload_diff(cur, next, px->cli_fixed, &d) < 0) {
         pl_config_free(next);
         fail(px, trigger, "out of memory");
         return;

@@ -10,6 +10,7 @@
 
 #include "net/sock.h"
 #include "obs/emit.h"
+#include "policy/reload.h"
 #include "proxy/proxy_int.h"
 #include "util/log.h"
 
@@ -215,6 +216,13 @@ wctx_done(struct pl_wctx *w)
     w->pol = NULL;
 }
 
+void
+pl_proxy_set_cli_overrides(struct pl_proxy *px, int mode, bool listen, bool resolvers)
+{
+    px->cli_mode = mode;
+    px->cli_fixed = (listen ? PL_RELOAD_CLI_LISTEN : 0) | (resolvers ? PL_RELOAD_CLI_RESOLVERS : 0);
+}
+
 /* Agent profiles get their own metric label: the `agents:` names and proxy_auth's. */
 void
 pl_proxy_register_agents(struct pl_proxy *px, const struct pl_config *cfg)
@@ -249,6 +257,7 @@ pl_proxy_new(struct pl_config *cfg, struct pl_audit *audit, struct pl_proxy **re
     px->audit = audit;
     pthread_mutex_init(&px->api_mu, NULL);
     px->inotify_fd = -1;
+    px->cli_mode = -1;
     px->rl = pl_ratelimit_new(0);
     if (!px->rl) {
         r = -ENOMEM;

@@ -34,7 +34,7 @@ Test(reload, restart_only_fields_keep_the_running_value)
                                   "dns:\n  resolvers: [127.0.0.2, 127.0.0.3]\n"
                                   "metrics_listen: 127.0.0.1:9100\n");
     struct pl_reload_diff d;
-    cr_assert_eq(pl_reload_diff(cur, next, &d), 0);
+    cr_assert_eq(pl_reload_diff(cur, next, 0, &d), 0);
     cr_expect(has(&d.restart, "fetch_proxy.listen"));
     cr_expect(has(&d.restart, "server.workers"));
     cr_expect(has(&d.restart, "dns.resolvers"));
@@ -73,7 +73,7 @@ Test(reload, weakenings_are_named_one_by_one)
                                   "internal: [127.0.0.0/8]\n"
                                   "suppress:\n  - {rule: JWT Token, path: /x}\n");
     struct pl_reload_diff d;
-    cr_assert_eq(pl_reload_diff(cur, next, &d), 0);
+    cr_assert_eq(pl_reload_diff(cur, next, 0, &d), 0);
     static const char *const want[] = {
         "mode: balanced -> audit",
         "enforce: true -> false",
@@ -105,7 +105,7 @@ Test(reload, tightening_is_not_a_weakening)
              "    max_url_length: 1000\n"
              "kill_switch:\n  enabled: true\n");
     struct pl_reload_diff d;
-    cr_assert_eq(pl_reload_diff(cur, next, &d), 0);
+    cr_assert_eq(pl_reload_diff(cur, next, 0, &d), 0);
     cr_expect_eq(d.weaker.n, 0, "first: %s", d.weaker.n ? d.weaker.v[0] : "");
     cr_expect_eq(d.restart.n, 0);
     pl_reload_diff_done(&d);
@@ -115,11 +115,27 @@ Test(reload, tightening_is_not_a_weakening)
              "fetch_proxy:\n  monitoring:\n    blocklist: [evil.test, x.test]\n"
              "    max_url_length: 1000\n"
              "kill_switch:\n  enabled: true\n");
-    cr_assert_eq(pl_reload_diff(next, wider, &d), 0);
+    cr_assert_eq(pl_reload_diff(next, wider, 0, &d), 0);
     cr_expect(has(&d.weaker, "api_allowlist: added more.test"));
     cr_expect_eq(d.weaker.n, 1);
     pl_reload_diff_done(&d);
     pl_config_free(cur);
     pl_config_free(next);
     pl_config_free(wider);
+}
+
+Test(reload, command_line_overrides_are_kept_silently)
+{
+    struct pl_config *cur = load("fetch_proxy:\n  listen: 127.0.0.1:7777\n"
+                                 "dns:\n  resolvers: [127.0.0.1]\n");
+    struct pl_config *next = load("fetch_proxy:\n  listen: 127.0.0.1:8888\n"
+                                  "dns:\n  resolvers: [127.0.0.2]\n");
+    struct pl_reload_diff d;
+    cr_assert_eq(pl_reload_diff(cur, next, PL_RELOAD_CLI_LISTEN | PL_RELOAD_CLI_RESOLVERS, &d), 0);
+    cr_expect_eq(d.restart.n, 0);
+    cr_expect_str_eq(next->fetch_proxy.listen, "127.0.0.1:7777");
+    cr_expect_str_eq(next->dns.resolvers.v[0], "127.0.0.1");
+    pl_reload_diff_done(&d);
+    pl_config_free(cur);
+    pl_config_free(next);
 }
