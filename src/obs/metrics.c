@@ -587,7 +587,8 @@ top_of(struct pl_metrics *m, unsigned fam, bool first_label, struct pl_metrics_t
         }
         v[j].v += add;
     }
-    qsort(v, k, sizeof(*v), cmp_top);
+    if (k > 1)
+        qsort(v, k, sizeof(*v), cmp_top);
     size_t out = PL_MIN(k, n);
     for (size_t i = 0; i < out; i++) {
         snprintf(top[i].name, sizeof(top[i].name), "%s", v[i].labels);
