@@ -269,9 +269,27 @@ sl_close(struct sink *s)
     s->fd = -1;
 }
 
+static bool stream_framing(const struct sink *s);
+
+/* A stream peer that closed is only noticed by the second write after it (the first one is
+ * accepted locally): look before writing, so the event goes on a fresh connection instead. */
+static void
+sl_check_peer(struct sink *s)
+{
+    if (s->fd < 0 || !stream_framing(s))
+        return;
+    char c;
+    ssize_t n = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        close(s->fd);
+        s->fd = -1;
+    }
+}
+
 static int
 sl_connect(struct sink *s)
 {
+    sl_check_peer(s);
     if (s->fd >= 0)
         return 0;
     if (s->proto == SL_UNIX) {
