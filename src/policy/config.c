@@ -1245,6 +1245,17 @@ out:
     return r;
 }
 
+bool
+pl_strlist_eq(const struct pl_strlist *a, const struct pl_strlist *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], b->v[i]))
+            return false;
+    return true;
+}
+
 void
 pl_config_free(struct pl_config *cfg)
 {

@@ -304,6 +304,9 @@ int pl_config_load_file(const char *path, struct pl_config **ret_cfg, char **ret
 int pl_config_load_buffer(const char *name, const char *data, size_t len,
                           struct pl_config **ret_cfg, char **ret_err);
 
+/* Same strings in the same order. */
+bool pl_strlist_eq(const struct pl_strlist *a, const struct pl_strlist *b);
+
 /* Free cfg and everything it owns; secrets are wiped first. NULL is accepted. */
 void pl_config_free(struct pl_config *cfg);
 

@@ -314,17 +314,6 @@ seq(const char *a, const char *b)
     return !strcmp(a ? a : "", b ? b : "");
 }
 
-static bool
-strlist_eq(const struct pl_strlist *a, const struct pl_strlist *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i], b->v[i]))
-            return false;
-    return true;
-}
-
 bool
 pl_policy_dlp_inputs_equal(const struct pl_config *a, const struct pl_config *b)
 {
@@ -339,7 +328,7 @@ pl_policy_dlp_inputs_equal(const struct pl_config *a, const struct pl_config *b)
         const struct pl_config_dlp_pattern *x = &a->dlp.patterns.v[i], *y = &b->dlp.patterns.v[i];
         if (!seq(x->name, y->name) || !seq(x->regex, y->regex) || !seq(x->severity, y->severity) ||
             !seq(x->validator, y->validator) || !seq(x->action, y->action) ||
-            !strlist_eq(&x->exempt_domains, &y->exempt_domains))
+            !pl_strlist_eq(&x->exempt_domains, &y->exempt_domains))
             return false;
     }
     if (a->canary_tokens.enabled != b->canary_tokens.enabled ||

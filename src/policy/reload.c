@@ -61,17 +61,6 @@ in_list(const struct pl_strlist *l, const char *s)
     return false;
 }
 
-static bool
-lists_eq(const struct pl_strlist *a, const struct pl_strlist *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i], b->v[i]))
-            return false;
-    return true;
-}
-
 /* ---------------------------------------------------------------- restart-only */
 
 struct ctx {
@@ -119,7 +108,7 @@ keep_bool(struct ctx *c, const char *name, const bool *cur, bool *next)
 static void
 keep_list(struct ctx *c, const char *name, const struct pl_strlist *cur, struct pl_strlist *next)
 {
-    if (lists_eq(cur, next))
+    if (pl_strlist_eq(cur, next))
         return;
     struct pl_strlist copy = {calloc(cur->n ? cur->n : 1, sizeof(char *)), 0};
     if (!copy.v) {

@@ -332,15 +332,22 @@ canonical(struct pl_str in, struct pl_str base)
     return b.data; /* ownership passes to the caller */
 }
 
-void
-pl_fetch_redacted_target(const struct pl_req *r, char *buf, size_t size)
+/* The url and agent parameters of r's request target (see parse_query). */
+static int
+request_query(const struct pl_req *r, char **ret_url, char **ret_agent, size_t *ret_agent_len)
 {
     struct pl_str t = r->h.target;
     const char *qm = memchr(t.p, '?', t.len);
     struct pl_str q = qm ? pl_str_from(qm + 1, t.len - (size_t)(qm + 1 - t.p)) : PL_STR_NULL;
+    return parse_query(q, ret_url, ret_agent, ret_agent_len);
+}
+
+void
+pl_fetch_redacted_target(const struct pl_req *r, char *buf, size_t size)
+{
     char *target = NULL, *agent = NULL;
     size_t agent_len = 0;
-    if (parse_query(q, &target, &agent, &agent_len) < 0) {
+    if (request_query(r, &target, &agent, &agent_len) < 0) {
         snprintf(buf, size, "/[redacted]");
         return;
     }
@@ -359,12 +366,9 @@ pl_fetch_start(struct pl_req *r)
         reply_client_error(r, 405, "only GET allowed", true);
         return;
     }
-    struct pl_str t = r->h.target;
-    const char *qm = memchr(t.p, '?', t.len);
-    struct pl_str q = qm ? pl_str_from(qm + 1, t.len - (size_t)(qm + 1 - t.p)) : PL_STR_NULL;
     char *target = NULL, *agent = NULL;
     size_t agent_len = 0;
-    if (parse_query(q, &target, &agent, &agent_len) < 0) {
+    if (request_query(r, &target, &agent, &agent_len) < 0) {
         pl_client_respond(r->c, 503, "text/plain; charset=utf-8", NULL, "out of memory\n", 14,
                           true);
         return;
