@@ -8,19 +8,41 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "gen/compose.h"
 #include "gen/preset.h"
 
 #include "pl_build.h"
 
 static const char generate_usage[] =
     "Usage: pipelock generate config [--preset balanced|strict|audit] [-o file]\n"
+    "       pipelock generate docker-compose [--agent generic|claude-code|openhands] [-o file]\n"
     "\n"
-    "Print a complete, commented configuration for a preset. With -o the file is written\n"
-    "with mode 0600.\n"
+    "config: print a complete, commented configuration for a preset.\n"
+    "docker-compose: print a Compose file that puts the agent on a network with no gateway\n"
+    "  whose only other member is pipelock (see `generate docker-compose --help`).\n"
+    "With -o the file is written with mode 0600.\n"
     "\n"
-    "Flags:\n"
+    "Flags (config):\n"
     "  --preset string   balanced (default), strict or audit\n"
     "  -o, --output file write to file instead of stdout\n";
+
+static const char compose_usage[] =
+    "Usage: pipelock generate docker-compose [--agent generic|claude-code|openhands]\n"
+    "                                        [--image ref] [--kill-switch-port N]\n"
+    "                                        [--metrics-port N] [-o file]\n"
+    "\n"
+    "Print a Docker Compose file for the enforced tier: the agent container is attached only\n"
+    "to an internal network (no gateway) shared with pipelock, which alone also reaches the\n"
+    "outside. The agent cannot resolve outside names either.\n"
+    "\n"
+    "Flags:\n"
+    "  --agent string          generic (default: ./Dockerfile), claude-code\n"
+    "                          (./Dockerfile.claude-code) or openhands\n"
+    "  --image string          pipelock's image (default\n"
+    "                          \"ghcr.io/luckypipewrench/pipelock:latest\")\n"
+    "  --kill-switch-port N    publish the kill-switch API on the host's 127.0.0.1:N\n"
+    "  --metrics-port N        publish /metrics and /stats on the host's 127.0.0.1:N\n"
+    "  -o, --output file       write to file instead of stdout\n";
 
 static int
 write_file(const char *path, const char *text)
@@ -46,6 +68,109 @@ write_file(const char *path, const char *text)
     return close(fd) == 0 ? 0 : -errno;
 }
 
+static int
+emit_text(const char *what, const char *out, const char *text)
+{
+    if (!out) {
+        fputs(text, stdout);
+        return PL_EXIT_OK;
+    }
+    int r = write_file(out, text);
+    if (r < 0) {
+        fprintf(stderr, "pipelock: generate %s: cannot write %s: %s\n", what, out, strerror(-r));
+        return PL_EXIT_FAIL;
+    }
+    fprintf(stderr, "Written to %s\n", out);
+    return PL_EXIT_OK;
+}
+
+static int
+port_arg(const char *flag, const char *v, unsigned *ret)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end || n < 1 || n > 65535) {
+        fprintf(stderr, "pipelock: generate docker-compose: %s must be a port (1-65535)\n", flag);
+        return -1;
+    }
+    *ret = (unsigned)n;
+    return 0;
+}
+
+static int
+generate_compose(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"agent", required_argument, NULL, 'a'},
+        {"image", required_argument, NULL, 'i'},
+        {"kill-switch-port", required_argument, NULL, 'k'},
+        {"metrics-port", required_argument, NULL, 'm'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct pl_gen_compose_opts o = {.agent = "generic",
+                                    .image = "ghcr.io/luckypipewrench/pipelock:latest"};
+    const char *out = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            o.agent = optarg;
+            break;
+        case 'i':
+            o.image = optarg;
+            if (!*o.image || strpbrk(o.image, " \t\n\"'#")) {
+                fprintf(stderr, "pipelock: generate docker-compose: invalid --image\n");
+                return PL_EXIT_USAGE;
+            }
+            break;
+        case 'k':
+            if (port_arg("--kill-switch-port", optarg, &o.kill_switch) < 0)
+                return PL_EXIT_USAGE;
+            break;
+        case 'm':
+            if (port_arg("--metrics-port", optarg, &o.metrics) < 0)
+                return PL_EXIT_USAGE;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            fputs(compose_usage, stdout);
+            return PL_EXIT_OK;
+        default:
+            fputs(compose_usage, stderr);
+            return PL_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pipelock: generate docker-compose: unexpected argument \"%s\"\n",
+                argv[optind]);
+        return PL_EXIT_USAGE;
+    }
+    if (o.kill_switch && o.kill_switch == o.metrics) {
+        fprintf(stderr, "pipelock: generate docker-compose: --kill-switch-port and "
+                        "--metrics-port must differ\n");
+        return PL_EXIT_USAGE;
+    }
+    char genline[256];
+    snprintf(genline, sizeof(genline), "pipelock generate docker-compose --agent %s", o.agent);
+    o.generator = genline;
+    char *yaml = pl_gen_compose_yaml(&o);
+    if (!yaml) {
+        fprintf(stderr,
+                "pipelock: generate docker-compose: unknown agent \"%s\" (use generic, "
+                "claude-code or openhands)\n",
+                o.agent);
+        return PL_EXIT_USAGE;
+    }
+    int rc = emit_text("docker-compose", out, yaml);
+    free(yaml);
+    return rc;
+}
+
 int
 pl_cmd_generate(int argc, char **argv)
 {
@@ -57,11 +182,12 @@ pl_cmd_generate(int argc, char **argv)
     };
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(generate_usage, argc < 2 ? stderr : stdout);
-        fputs("\nOther generators (docker-compose, mcporter, firewall) are not implemented in "
-              "this build yet.\n",
+        fputs("\nOther generators (mcporter, firewall) are not implemented in this build yet.\n",
               argc < 2 ? stderr : stdout);
         return argc < 2 ? PL_EXIT_USAGE : PL_EXIT_OK;
     }
+    if (strcmp(argv[1], "docker-compose") == 0)
+        return generate_compose(argc - 1, argv + 1);
     if (strcmp(argv[1], "config") != 0) {
         fprintf(stderr, "pipelock: generate %s: not implemented in this build yet\n", argv[1]);
         return PL_EXIT_FAIL;
