@@ -31,13 +31,13 @@ test: test-deps $(BUILD)/build.ninja
 	scripts/check-layers
 	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 2
 	$(MAKE) fuzz-smoke
-	PIPELOCK_BIN=$(abspath $(BUILD)/pipelock) $(PY) -m pytest -q tests/integration
+	PIPELOCK_BIN=$(abspath $(BUILD)/pipelock) $(PY) -m pytest -q -rs tests/integration tests/netns
 
 unit: all
 	$(MESON) test -C $(BUILD) --print-errorlogs --suite unit
 
 integration: all
-	PIPELOCK_BIN=$(abspath $(BUILD)/pipelock) $(PY) -m pytest -q tests/integration
+	PIPELOCK_BIN=$(abspath $(BUILD)/pipelock) $(PY) -m pytest -q -rs tests/integration tests/netns
 
 # Whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, no recovery.
 asan: test-deps
@@ -48,7 +48,7 @@ asan: test-deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    PIPELOCK_BIN=$(abspath $(ASAN_BUILD)/pipelock) PIPELOCK_ASAN=1 $(PY) -m pytest -q tests/integration
+	    PIPELOCK_BIN=$(abspath $(ASAN_BUILD)/pipelock) PIPELOCK_ASAN=1 $(PY) -m pytest -q -rs tests/integration tests/netns
 
 # libFuzzer builds (clang). `make fuzz` runs each target for FUZZ_SECONDS.
 $(FUZZ_BUILD)/build.ninja:

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "gen/compose.h"
+#include "gen/firewall.h"
 #include "gen/preset.h"
 
 #include "pl_build.h"
@@ -16,10 +17,13 @@
 static const char generate_usage[] =
     "Usage: pipelock generate config [--preset balanced|strict|audit] [-o file]\n"
     "       pipelock generate docker-compose [--agent generic|claude-code|openhands] [-o file]\n"
+    "       pipelock generate firewall --agent-user U --proxy-user P [--backend nftables|...]\n"
     "\n"
     "config: print a complete, commented configuration for a preset.\n"
     "docker-compose: print a Compose file that puts the agent on a network with no gateway\n"
     "  whose only other member is pipelock (see `generate docker-compose --help`).\n"
+    "firewall: print per-user egress rules that leave the agent's user only pipelock\n"
+    "  (see `generate firewall --help`).\n"
     "With -o the file is written with mode 0600.\n"
     "\n"
     "Flags (config):\n"
@@ -68,6 +72,26 @@ write_file(const char *path, const char *text)
     return close(fd) == 0 ? 0 : -errno;
 }
 
+static const char firewall_usage[] =
+    "Usage: pipelock generate firewall --agent-user U --proxy-user P\n"
+    "                                  [--backend nftables|iptables|pf|ufw]\n"
+    "                                  [--operator-user O] [--proxy-port N] [--dns-port N]\n"
+    "                                  [-o file]\n"
+    "\n"
+    "Print host firewall rules for the enforced tier without containers: the agent's user\n"
+    "may send only to pipelock's port on loopback (and a loopback resolver with --dns-port);\n"
+    "everything else it sends, any protocol, IPv4 or IPv6, is dropped. Other users, the\n"
+    "proxy's among them, are not filtered.\n"
+    "\n"
+    "Flags:\n"
+    "  --backend string       nftables (default), iptables (and ip6tables), pf or ufw\n"
+    "  --agent-user string    the user (or uid) the agent runs as\n"
+    "  --proxy-user string    the user (or uid) pipelock runs as\n"
+    "  --operator-user string the human's user, named in the comments\n"
+    "  --proxy-port N         pipelock's port on loopback (default 8888)\n"
+    "  --dns-port N           a loopback resolver the agent may use (default: none)\n"
+    "  -o, --output file      write to file instead of stdout\n";
+
 static int
 emit_text(const char *what, const char *out, const char *text)
 {
@@ -90,7 +114,7 @@ port_arg(const char *flag, const char *v, unsigned *ret)
     char *end;
     long n = strtol(v, &end, 10);
     if (*v == '\0' || *end || n < 1 || n > 65535) {
-        fprintf(stderr, "pipelock: generate docker-compose: %s must be a port (1-65535)\n", flag);
+        fprintf(stderr, "pipelock: generate: %s must be a port (1-65535)\n", flag);
         return -1;
     }
     *ret = (unsigned)n;
@@ -171,6 +195,92 @@ generate_compose(int argc, char **argv)
     return rc;
 }
 
+static int
+generate_firewall(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"backend", required_argument, NULL, 'b'},
+        {"agent-user", required_argument, NULL, 'a'},
+        {"proxy-user", required_argument, NULL, 'p'},
+        {"operator-user", required_argument, NULL, 'u'},
+        {"proxy-port", required_argument, NULL, 'P'},
+        {"dns-port", required_argument, NULL, 'd'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct pl_gen_fw_opts o = {.backend = "nftables", .proxy_port = 8888};
+    const char *out = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            o.backend = optarg;
+            break;
+        case 'a':
+            o.agent_user = optarg;
+            break;
+        case 'p':
+            o.proxy_user = optarg;
+            break;
+        case 'u':
+            o.operator_user = optarg;
+            break;
+        case 'P':
+            if (port_arg("--proxy-port", optarg, &o.proxy_port) < 0)
+                return PL_EXIT_USAGE;
+            break;
+        case 'd':
+            if (port_arg("--dns-port", optarg, &o.dns_port) < 0)
+                return PL_EXIT_USAGE;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            fputs(firewall_usage, stdout);
+            return PL_EXIT_OK;
+        default:
+            fputs(firewall_usage, stderr);
+            return PL_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pipelock: generate firewall: unexpected argument \"%s\"\n", argv[optind]);
+        return PL_EXIT_USAGE;
+    }
+    if (!o.agent_user || !o.proxy_user) {
+        fprintf(stderr, "pipelock: generate firewall: --agent-user and --proxy-user are "
+                        "required\n");
+        return PL_EXIT_USAGE;
+    }
+    const char *err = NULL;
+    char genline[512], extra[160] = "";
+    size_t el = 0;
+    if (o.operator_user)
+        el += (size_t)snprintf(extra + el, sizeof(extra) - el, " --operator-user %.40s",
+                               o.operator_user);
+    if (o.proxy_port != 8888 && el < sizeof(extra))
+        el += (size_t)snprintf(extra + el, sizeof(extra) - el, " --proxy-port %u", o.proxy_port);
+    if (o.dns_port && el < sizeof(extra))
+        snprintf(extra + el, sizeof(extra) - el, " --dns-port %u", o.dns_port);
+    /* Values go into a comment: only validated ones (users, ports; the backend is checked
+     * by the generator before it writes anything). */
+    snprintf(genline, sizeof(genline),
+             "pipelock generate firewall --backend %.16s --agent-user %.40s --proxy-user %.40s%s",
+             o.backend, o.agent_user, o.proxy_user, extra);
+    o.generator = genline;
+    char *text = pl_gen_firewall(&o, &err);
+    if (!text) {
+        fprintf(stderr, "pipelock: generate firewall: %s\n", err);
+        return PL_EXIT_USAGE;
+    }
+    int rc = emit_text("firewall", out, text);
+    free(text);
+    return rc;
+}
+
 int
 pl_cmd_generate(int argc, char **argv)
 {
@@ -188,6 +298,8 @@ pl_cmd_generate(int argc, char **argv)
     }
     if (strcmp(argv[1], "docker-compose") == 0)
         return generate_compose(argc - 1, argv + 1);
+    if (strcmp(argv[1], "firewall") == 0)
+        return generate_firewall(argc - 1, argv + 1);
     if (strcmp(argv[1], "config") != 0) {
         fprintf(stderr, "pipelock: generate %s: not implemented in this build yet\n", argv[1]);
         return PL_EXIT_FAIL;
