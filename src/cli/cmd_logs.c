@@ -148,7 +148,8 @@ tail_start(FILE *fp, const struct filter *f, long last)
         if (!joined)
             break;
         memcpy(joined, chunk, n);
-        memcpy(joined + n, carry, carry_len);
+        if (carry_len)
+            memcpy(joined + n, carry, carry_len);
         free(carry);
         size_t jl = n + carry_len;
         /* Lines ending in joined, from the back; the part before the first '\n' carries. */
