@@ -713,6 +713,9 @@ check_proxy_auth(struct pl_cfg_load *ld, const struct pl_config *cfg)
         return pl_cfg_fail(ld, Y(ld, "proxy_auth.required"),
                            "proxy_auth.required: requires at least one entry in "
                            "proxy_auth.agents");
+    if (cfg->proxy_auth.realm && strlen(cfg->proxy_auth.realm) > 64)
+        return pl_cfg_fail(ld, Y(ld, "proxy_auth.realm"),
+                           "proxy_auth.realm: at most 64 characters");
     for (const char *p = cfg->proxy_auth.realm; p && *p; p++)
         if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
             return pl_cfg_fail(ld, Y(ld, "proxy_auth.realm"),

@@ -488,8 +488,9 @@ authenticate(struct pl_client *c, struct pl_req *r, bool is_connect)
     const char *realm = cfg->proxy_auth.realm;
     int status = origin ? 401 : 407;
     const char *h = origin ? "WWW-Authenticate" : "Proxy-Authenticate";
-    snprintf(hdr, sizeof(hdr), "%s: Basic realm=\"%s\"\r\n%s: Bearer realm=\"%s\"\r\n", h, realm, h,
-             realm);
+    /* realm is at most 64 printable characters (validated): the lines always fit. */
+    snprintf(hdr, sizeof(hdr), "%s: Basic realm=\"%.64s\"\r\n%s: Bearer realm=\"%.64s\"\r\n", h,
+             realm, h, realm);
     int n = snprintf(body, sizeof(body), "%s\n", why);
     pl_client_respond(c, status, "text/plain; charset=utf-8", hdr, body, (size_t)n,
                       !r->req_body_done);
