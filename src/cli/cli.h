@@ -15,6 +15,7 @@ int pl_cmd_generate(int argc, char **argv);
 int pl_cmd_healthcheck(int argc, char **argv);
 int pl_cmd_version(int argc, char **argv);
 int pl_cmd_logs(int argc, char **argv);
+int pl_cmd_contain(int argc, char **argv);
 
 /* Load --config (or the built-in defaults when path is NULL), printing errors and warnings. */
 struct pl_config;

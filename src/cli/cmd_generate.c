@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "gen/compose.h"
+#include "gen/contain.h"
 #include "gen/firewall.h"
 #include "gen/preset.h"
 
@@ -18,12 +19,14 @@ static const char generate_usage[] =
     "Usage: pipelock generate config [--preset balanced|strict|audit] [-o file]\n"
     "       pipelock generate docker-compose [--agent generic|claude-code|openhands] [-o file]\n"
     "       pipelock generate firewall --agent-user U --proxy-user P [--backend nftables|...]\n"
+    "       pipelock generate systemd [--user U] [--binary path] [--config path] [--containment]\n"
     "\n"
     "config: print a complete, commented configuration for a preset.\n"
     "docker-compose: print a Compose file that puts the agent on a network with no gateway\n"
     "  whose only other member is pipelock (see `generate docker-compose --help`).\n"
     "firewall: print per-user egress rules that leave the agent's user only pipelock\n"
     "  (see `generate firewall --help`).\n"
+    "systemd: print pipelock's hardened systemd unit (see `generate systemd --help`).\n"
     "With -o the file is written with mode 0600.\n"
     "\n"
     "Flags (config):\n"
@@ -281,6 +284,89 @@ generate_firewall(int argc, char **argv)
     return rc;
 }
 
+static const char systemd_usage[] =
+    "Usage: pipelock generate systemd [--user name] [--binary path] [--config path]\n"
+    "                                 [--containment [--rules path]] [-o file]\n"
+    "\n"
+    "Print pipelock's systemd unit, hardened (no capabilities, read-only system, its own\n"
+    "user; see docs/deployment.md). With --containment, print instead the unit that loads\n"
+    "the per-user firewall rules (`generate firewall`) at boot, before the network is up.\n"
+    "`pipelock contain apply` installs both.\n"
+    "\n"
+    "Flags:\n"
+    "  --user name      the user pipelock runs as (default \"pipelock-proxy\")\n"
+    "  --binary path    pipelock's executable (default /usr/local/bin/pipelock)\n"
+    "  --config path    the config (default /etc/pipelock/pipelock.yaml)\n"
+    "  --containment    print the containment unit\n"
+    "  --rules path     the nftables rules it loads (default /etc/pipelock/containment.nft)\n"
+    "  -o, --output file write to file instead of stdout\n";
+
+static int
+generate_systemd(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"user", required_argument, NULL, 'u'},   {"binary", required_argument, NULL, 'b'},
+        {"config", required_argument, NULL, 'c'}, {"containment", no_argument, NULL, 'C'},
+        {"rules", required_argument, NULL, 'r'},  {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    struct pl_gen_contain g = {.proxy_user = "pipelock-proxy",
+                               .binary = "/usr/local/bin/pipelock",
+                               .config = "/etc/pipelock/pipelock.yaml",
+                               .proxy_port = 8888};
+    const char *out = NULL, *rules = "/etc/pipelock/containment.nft";
+    bool containment = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            g.proxy_user = optarg;
+            break;
+        case 'b':
+            g.binary = optarg;
+            break;
+        case 'c':
+            g.config = optarg;
+            break;
+        case 'C':
+            containment = true;
+            break;
+        case 'r':
+            rules = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            fputs(systemd_usage, stdout);
+            return PL_EXIT_OK;
+        default:
+            fputs(systemd_usage, stderr);
+            return PL_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pipelock: generate systemd: unexpected argument \"%s\"\n", argv[optind]);
+        return PL_EXIT_USAGE;
+    }
+    const char *err = NULL;
+    char *text;
+    if (containment) {
+        g.nft_file = rules;
+        text = pl_gen_containment_unit(&g, &err);
+    } else {
+        text = pl_gen_proxy_unit(&g, &err);
+    }
+    if (!text) {
+        fprintf(stderr, "pipelock: generate systemd: %s\n", err);
+        return PL_EXIT_USAGE;
+    }
+    int rc = emit_text("systemd", out, text);
+    free(text);
+    return rc;
+}
+
 int
 pl_cmd_generate(int argc, char **argv)
 {
@@ -292,7 +378,7 @@ pl_cmd_generate(int argc, char **argv)
     };
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(generate_usage, argc < 2 ? stderr : stdout);
-        fputs("\nOther generators (mcporter, firewall) are not implemented in this build yet.\n",
+        fputs("\nThe mcporter generator is not implemented in this build yet.\n",
               argc < 2 ? stderr : stdout);
         return argc < 2 ? PL_EXIT_USAGE : PL_EXIT_OK;
     }
@@ -300,6 +386,8 @@ pl_cmd_generate(int argc, char **argv)
         return generate_compose(argc - 1, argv + 1);
     if (strcmp(argv[1], "firewall") == 0)
         return generate_firewall(argc - 1, argv + 1);
+    if (strcmp(argv[1], "systemd") == 0)
+        return generate_systemd(argc - 1, argv + 1);
     if (strcmp(argv[1], "config") != 0) {
         fprintf(stderr, "pipelock: generate %s: not implemented in this build yet\n", argv[1]);
         return PL_EXIT_FAIL;

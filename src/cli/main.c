@@ -13,7 +13,8 @@ static const char usage[] =
     "Commands:\n"
     "  run          start the proxy (forward proxy, CONNECT, /health)\n"
     "  check        validate a config file\n"
-    "  generate     generate a config preset (generate config --preset balanced|strict|audit)\n"
+    "  generate     generate a config, a Compose file, firewall rules or systemd units\n"
+    "  contain      contain an agent on this host: users, nftables, launcher, units\n"
     "  healthcheck  query a running proxy's /health (exit 0 when healthy)\n"
     "  logs         print and follow the audit log, filtered\n"
     "  version      print build information\n"
@@ -55,7 +56,6 @@ static const char *const later[] = {
     "vscode",
     "jetbrains",
     "install",
-    "contain",
 };
 
 int
@@ -80,6 +80,8 @@ main(int argc, char **argv)
         return pl_cmd_generate(argc - 1, argv + 1);
     if (strcmp(verb, "healthcheck") == 0)
         return pl_cmd_healthcheck(argc - 1, argv + 1);
+    if (strcmp(verb, "contain") == 0)
+        return pl_cmd_contain(argc - 1, argv + 1);
     if (strcmp(verb, "logs") == 0)
         return pl_cmd_logs(argc - 1, argv + 1);
     if (strcmp(verb, "version") == 0)
