@@ -314,7 +314,7 @@ generate_systemd(int argc, char **argv)
                                .binary = "/usr/local/bin/pipelock",
                                .config = "/etc/pipelock/pipelock.yaml",
                                .proxy_port = 8888};
-    const char *out = NULL, *rules = "/etc/pipelock/containment.nft";
+    const char *out = NULL, *rules = NULL;
     bool containment = false;
     int c;
     optind = 1;
@@ -350,10 +350,14 @@ generate_systemd(int argc, char **argv)
         fprintf(stderr, "pipelock: generate systemd: unexpected argument \"%s\"\n", argv[optind]);
         return PL_EXIT_USAGE;
     }
+    if (rules && !containment) {
+        fputs("pipelock: generate systemd: --rules goes with --containment\n", stderr);
+        return PL_EXIT_USAGE;
+    }
     const char *err = NULL;
     char *text;
     if (containment) {
-        g.nft_file = rules;
+        g.nft_file = rules ? rules : "/etc/pipelock/containment.nft";
         text = pl_gen_containment_unit(&g, &err);
     } else {
         text = pl_gen_proxy_unit(&g, &err);

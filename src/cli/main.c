@@ -17,6 +17,8 @@ static const char usage[] =
     "  contain      contain an agent on this host: users, nftables, launcher, units\n"
     "  healthcheck  query a running proxy's /health (exit 0 when healthy)\n"
     "  logs         print and follow the audit log, filtered\n"
+    "  verify-install  from the agent's side: prove it cannot go around pipelock\n"
+    "  diagnose     check a config end to end on loopback (no network)\n"
     "  version      print build information\n"
     "\n"
     "Run 'pipelock <command> --help' for the flags of a command.\n"
@@ -24,38 +26,12 @@ static const char usage[] =
 
 /* Verbs of the reference program that later milestones of this build implement. */
 static const char *const later[] = {
-    "tls",
-    "mcp",
-    "sandbox",
-    "init",
-    "session",
-    "diagnose",
-    "test",
-    "verify-install",
-    "demo",
-    "discover",
-    "preflight",
-    "audit",
-    "report",
-    "simulate",
-    "canary",
-    "verify-receipt",
-    "transcript-root",
-    "keygen",
-    "sign",
-    "verify",
-    "trust",
-    "integrity",
-    "git",
-    "rules",
-    "policy",
-    "posture",
-    "assess",
-    "claude",
-    "cursor",
-    "vscode",
-    "jetbrains",
-    "install",
+    "tls",    "mcp",      "sandbox",  "init",           "session",
+    "test",   "demo",     "discover", "preflight",      "audit",
+    "report", "simulate", "canary",   "verify-receipt", "transcript-root",
+    "keygen", "sign",     "verify",   "trust",          "integrity",
+    "git",    "rules",    "policy",   "posture",        "assess",
+    "claude", "cursor",   "vscode",   "jetbrains",      "install",
 };
 
 int
@@ -80,6 +56,10 @@ main(int argc, char **argv)
         return pl_cmd_generate(argc - 1, argv + 1);
     if (strcmp(verb, "healthcheck") == 0)
         return pl_cmd_healthcheck(argc - 1, argv + 1);
+    if (strcmp(verb, "verify-install") == 0)
+        return pl_cmd_verify_install(argc - 1, argv + 1);
+    if (strcmp(verb, "diagnose") == 0)
+        return pl_cmd_diagnose(argc - 1, argv + 1);
     if (strcmp(verb, "contain") == 0)
         return pl_cmd_contain(argc - 1, argv + 1);
     if (strcmp(verb, "logs") == 0)
