@@ -17,6 +17,10 @@ deps:
 
 test-deps:
 	@scripts/install-deps test
+	@# The Kubernetes schema validator (npm fixture); tests skip with the reason if this fails.
+	@[ -d tests/k8s/node_modules/kubernetes-models ] || \
+	    npm ci --prefix tests/k8s --no-audit --no-fund --loglevel=error || \
+	    echo "test-deps: npm ci in tests/k8s failed: Kubernetes schema checks will be skipped"
 
 $(BUILD)/build.ninja:
 	$(MESON) setup $(BUILD) --buildtype=debugoptimized

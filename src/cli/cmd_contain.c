@@ -552,6 +552,18 @@ contain_apply(int argc, char **argv)
         fprintf(stderr, "pipelock: contain apply: nft is not installed (apt install nftables)\n");
         return PL_EXIT_FAIL;
     }
+    /* Users that exist must not be root: checked before anything changes. */
+    const char *names[] = {agent, proxy};
+    for (size_t i = 0; i < 2; i++) {
+        struct passwd *pw = getpwnam(names[i]);
+        if (pw && pw->pw_uid == 0) {
+            fprintf(stderr,
+                    "pipelock: contain: user %s is root: it cannot be contained or be the "
+                    "exit\n",
+                    names[i]);
+            return PL_EXIT_USAGE;
+        }
+    }
     if (!strncmp(binary, "/root/", 6) || !strncmp(binary, "/home/", 6))
         fprintf(stderr,
                 "pipelock: contain: warning: %s is under a home directory, which the service "
@@ -761,7 +773,7 @@ contain_remove(int argc, char **argv)
         printf("No manifest (%s%s): only the table is removed, if loaded.\n", c.prefix, MANIFEST);
     else
         printf("%s containment of %s\n", c.dry ? "Planning removal of" : "Removing",
-               json_string_value(json_object_get(c.m, "agent_user")) ?: "?");
+               json_string_value(json_object_get(c.m, "agent_user")) ?: "(unknown agent)");
 
     if (json_is_true(json_object_get(c.m, "units_enabled"))) {
         if (systemctl(&c, "disable", "--now", UNIT_PROXY, UNIT_FW) == 0 && !c.dry)

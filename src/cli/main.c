@@ -14,6 +14,7 @@ static const char usage[] =
     "  run          start the proxy (forward proxy, CONNECT, /health)\n"
     "  check        validate a config file\n"
     "  generate     generate a config, a Compose file, firewall rules or systemd units\n"
+    "  init         init sidecar: the companion-proxy objects for a Kubernetes workload\n"
     "  contain      contain an agent on this host: users, nftables, launcher, units\n"
     "  healthcheck  query a running proxy's /health (exit 0 when healthy)\n"
     "  logs         print and follow the audit log, filtered\n"
@@ -26,12 +27,12 @@ static const char usage[] =
 
 /* Verbs of the reference program that later milestones of this build implement. */
 static const char *const later[] = {
-    "tls",    "mcp",      "sandbox",  "init",           "session",
-    "test",   "demo",     "discover", "preflight",      "audit",
-    "report", "simulate", "canary",   "verify-receipt", "transcript-root",
-    "keygen", "sign",     "verify",   "trust",          "integrity",
-    "git",    "rules",    "policy",   "posture",        "assess",
-    "claude", "cursor",   "vscode",   "jetbrains",      "install",
+    "tls",      "mcp",      "sandbox",        "session",         "test",
+    "demo",     "discover", "preflight",      "audit",           "report",
+    "simulate", "canary",   "verify-receipt", "transcript-root", "keygen",
+    "sign",     "verify",   "trust",          "integrity",       "git",
+    "rules",    "policy",   "posture",        "assess",          "claude",
+    "cursor",   "vscode",   "jetbrains",      "install",
 };
 
 int
@@ -60,6 +61,8 @@ main(int argc, char **argv)
         return pl_cmd_verify_install(argc - 1, argv + 1);
     if (strcmp(verb, "diagnose") == 0)
         return pl_cmd_diagnose(argc - 1, argv + 1);
+    if (strcmp(verb, "init") == 0)
+        return pl_cmd_init(argc - 1, argv + 1);
     if (strcmp(verb, "contain") == 0)
         return pl_cmd_contain(argc - 1, argv + 1);
     if (strcmp(verb, "logs") == 0)

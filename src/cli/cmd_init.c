@@ -1,0 +1,428 @@
+/*
+ * `pipelock init sidecar`: the companion-proxy objects for one Kubernetes workload
+ * (gen/sidecar.c builds them), emitted as one YAML stream or as a kustomize directory, after a
+ * static check (the config loads and compiles, every object reads back the same) and a canary
+ * (the config's DLP blocks a fake credential).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/cliutil.h"
+#include "gen/sidecar.h"
+#include "http/url.h"
+#include "policy/config.h"
+#include "policy/yaml_tree.h"
+#include "proxy/policy_check.h"
+#include "scan/dlp.h"
+#include "scan/urlscan.h"
+
+#include "pl_build.h"
+
+static const char sidecar_usage[] =
+    "Usage: pipelock init sidecar --inject-spec workload.yaml [--emit patch|kustomize]\n"
+    "                             [-o file|dir] [--image ref] [--preset balanced|strict|audit]\n"
+    "                             [--agent-identity id] [--dry-run] [--force] [--json]\n"
+    "                             [--skip-verify] [--skip-canary]\n"
+    "\n"
+    "Generate the companion-proxy deployment (the transparent tier) for one agent workload\n"
+    "(Deployment, StatefulSet, Job or CronJob): pipelock runs in its own pods, and the\n"
+    "agent's pods may send only to pipelock's Service (and DNS to the cluster resolver).\n"
+    "Seven objects: the workload with HTTPS_PROXY/HTTP_PROXY/NO_PROXY injected, pipelock's\n"
+    "ConfigMap, Deployment (2 replicas), Service and PodDisruptionBudget, and a\n"
+    "NetworkPolicy for each side. Applying again gives the same objects.\n"
+    "\n"
+    "Flags:\n"
+    "  --inject-spec file    the agent's workload manifest (one object)\n"
+    "  --emit string         patch (default: one YAML stream) or kustomize (a directory)\n"
+    "  -o, --output path     patch: a file (default stdout); kustomize: a directory\n"
+    "  --image ref           pipelock's image (default ghcr.io/luckypipewrench/pipelock:"
+    "<version>)\n"
+    "  --preset string       config preset: balanced (default), strict or audit\n"
+    "  --agent-identity id   the identity every request is attributed to\n"
+    "                        (default <kind>/<name>)\n"
+    "  --dry-run             print the objects, write nothing\n"
+    "  --force               overwrite existing files\n"
+    "  --json                print a JSON summary (patch then needs -o)\n"
+    "  --skip-verify         skip the static check\n"
+    "  --skip-canary         skip the DLP canary\n";
+
+static char *
+read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    size_t cap = 64 * 1024, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+        if (n == cap) {
+            if (cap >= PL_YTREE_MAX_INPUT) {
+                free(buf);
+                buf = NULL;
+                errno = E2BIG;
+                break;
+            }
+            char *t = realloc(buf, cap * 2 + 1);
+            if (!t) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = t;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
+/* The static check: the config loads and compiles; every object reads back unchanged. */
+static int
+verify(const struct pl_sidecar *s, char **texts, struct pl_policy **ret_pol, char *msg,
+       size_t msglen)
+{
+    struct pl_config *cfg = NULL;
+    char *err = NULL;
+    if (pl_config_load_buffer("pipelock.yaml", s->config, strlen(s->config), &cfg, &err) < 0) {
+        snprintf(msg, msglen, "the generated config does not load: %s", err ? err : "?");
+        free(err);
+        return -1;
+    }
+    if (pl_policy_new(cfg, ret_pol, &err) < 0) {
+        snprintf(msg, msglen, "the generated config does not compile: %s", err ? err : "?");
+        free(err);
+        return -1;
+    }
+    for (int i = 0; i < PL_SC_COUNT; i++) {
+        struct pl_ytree t;
+        if (pl_ytree_parse(pl_sidecar_file[i], texts[i], strlen(texts[i]), &t, &err) < 0) {
+            snprintf(msg, msglen, "%s does not read back: %s", pl_sidecar_file[i], err ? err : "?");
+            free(err);
+            return -1;
+        }
+        pl_ytree_done(&t);
+    }
+    return 0;
+}
+
+/* The canary: the generated config's URL pipeline blocks a fake AWS key. */
+static bool
+canary(struct pl_policy *pol)
+{
+    static const char url[] = "https://example.invalid/?key=AKIAIOSFODNN7EXAMPLE";
+    struct pl_dlp_scratch *sc = pl_dlp_scratch_new();
+    struct pl_url pu;
+    struct pl_urlscan_verdict v = {0};
+    if (!sc || pl_url_parse(pl_str_from(url, sizeof(url) - 1), &pu) < 0) {
+        pl_dlp_scratch_free(sc);
+        return false;
+    }
+    struct pl_urlscan_url u = {pl_str_from(url, sizeof(url) - 1), pu.scheme, pu.host, pu.path,
+                               pu.query};
+    pl_urlscan_run(&pol->us, sc, &u, &v);
+    pl_dlp_scratch_free(sc);
+    return v.blocked || v.dlp.n > 0;
+}
+
+static int
+write_one(const char *path, const char *text, bool force)
+{
+    if (!force && access(path, F_OK) == 0) {
+        fprintf(stderr, "pipelock: init sidecar: %s exists (use --force to overwrite)\n", path);
+        return -1;
+    }
+    int r = pl_cli_write_file(path, text, 0644);
+    if (r < 0) {
+        fprintf(stderr, "pipelock: init sidecar: cannot write %s: %s\n", path, strerror(-r));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+init_sidecar(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"inject-spec", required_argument, NULL, 'i'},
+        {"emit", required_argument, NULL, 'e'},
+        {"output", required_argument, NULL, 'o'},
+        {"dry-run", no_argument, NULL, 'D'},
+        {"force", no_argument, NULL, 'f'},
+        {"image", required_argument, NULL, 'I'},
+        {"preset", required_argument, NULL, 'p'},
+        {"skip-canary", no_argument, NULL, 'C'},
+        {"skip-verify", no_argument, NULL, 'V'},
+        {"json", no_argument, NULL, 'j'},
+        {"agent-identity", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *spec = NULL, *emit = "patch", *out = NULL, *image = NULL, *preset = "balanced",
+               *identity = NULL;
+    bool dry = false, force = false, skip_canary = false, skip_verify = false, as_json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            spec = optarg;
+            break;
+        case 'e':
+            emit = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'D':
+            dry = true;
+            break;
+        case 'f':
+            force = true;
+            break;
+        case 'I':
+            image = optarg;
+            break;
+        case 'p':
+            preset = optarg;
+            break;
+        case 'C':
+            skip_canary = true;
+            break;
+        case 'V':
+            skip_verify = true;
+            break;
+        case 'j':
+            as_json = true;
+            break;
+        case 'a':
+            identity = optarg;
+            break;
+        case 'h':
+            fputs(sidecar_usage, stdout);
+            return PL_EXIT_OK;
+        default:
+            fputs(sidecar_usage, stderr);
+            return PL_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pipelock: init sidecar: unexpected argument \"%s\"\n", argv[optind]);
+        return PL_EXIT_USAGE;
+    }
+    if (!spec) {
+        fputs("pipelock: init sidecar: --inject-spec is required\n", stderr);
+        return PL_EXIT_USAGE;
+    }
+    bool kustomize = !strcmp(emit, "kustomize");
+    if (!strcmp(emit, "helm-values")) {
+        fputs("pipelock: init sidecar: --emit helm-values is not implemented in this build "
+              "yet (use patch or kustomize)\n",
+              stderr);
+        return PL_EXIT_USAGE;
+    }
+    if (!kustomize && strcmp(emit, "patch")) {
+        fprintf(stderr, "pipelock: init sidecar: unknown --emit \"%s\" (patch, kustomize)\n", emit);
+        return PL_EXIT_USAGE;
+    }
+    if (kustomize && !out && !dry) {
+        fputs("pipelock: init sidecar: --emit kustomize needs -o DIRECTORY\n", stderr);
+        return PL_EXIT_USAGE;
+    }
+    if (as_json && !kustomize && !out && !dry) {
+        fputs("pipelock: init sidecar: --json with --emit patch needs -o FILE\n", stderr);
+        return PL_EXIT_USAGE;
+    }
+    char def_image[128];
+    snprintf(def_image, sizeof(def_image), "ghcr.io/luckypipewrench/pipelock:%s", PL_VERSION);
+    if (image && (!*image || strpbrk(image, " \t\r\n\"'"))) {
+        fputs("pipelock: init sidecar: --image must be an image reference\n", stderr);
+        return PL_EXIT_USAGE;
+    }
+    size_t len = 0;
+    char *yaml = read_file(spec, &len);
+    if (!yaml) {
+        fprintf(stderr, "pipelock: init sidecar: cannot read %s: %s\n", spec, strerror(errno));
+        return PL_EXIT_USAGE;
+    }
+    struct pl_sidecar_opts o = {.image = image ? image : def_image,
+                                .preset = preset,
+                                .agent_identity = identity,
+                                .version = PL_VERSION};
+    struct pl_sidecar s;
+    char *err = NULL;
+    int rc = PL_EXIT_USAGE;
+    int r = pl_sidecar_build(yaml, len, &o, &s, &err);
+    free(yaml);
+    if (r < 0) {
+        fprintf(stderr, "pipelock: init sidecar: %s: %s\n", spec, err ? err : "cannot build");
+        free(err);
+        return PL_EXIT_USAGE;
+    }
+    char *texts[PL_SC_COUNT] = {0};
+    for (int i = 0; i < PL_SC_COUNT; i++) {
+        texts[i] = pl_yaml_emit(s.obj[i]);
+        if (!texts[i]) {
+            fputs("pipelock: init sidecar: out of memory\n", stderr);
+            goto done;
+        }
+    }
+    struct pl_policy *pol = NULL;
+    char msg[512] = "";
+    const char *verify_res = "skipped", *canary_res = "skipped";
+    if (!skip_verify || !skip_canary) {
+        if (verify(&s, texts, &pol, msg, sizeof(msg)) < 0) {
+            fprintf(stderr, "pipelock: init sidecar: verify: %s\n", msg);
+            goto done;
+        }
+        if (!skip_verify)
+            verify_res = "ok";
+        if (!skip_canary) {
+            if (!canary(pol)) {
+                fputs("pipelock: init sidecar: canary: the generated config does not catch a "
+                      "fake AWS key\n",
+                      stderr);
+                pl_policy_unref(pol);
+                goto done;
+            }
+            canary_res = "ok";
+        }
+        pl_policy_unref(pol);
+    }
+
+    json_t *files = json_array();
+    if (!kustomize || dry) {
+        /* One stream: the workload first, so that a reader sees what changed at the top. */
+        size_t total = 1;
+        for (int i = 0; i < PL_SC_COUNT; i++)
+            total += strlen(texts[i]) + 8;
+        char *stream = malloc(total);
+        if (!stream) {
+            json_decref(files);
+            goto done;
+        }
+        size_t n = 0;
+        for (int i = 0; i < PL_SC_COUNT; i++)
+            n += (size_t)snprintf(stream + n, total - n, "---\n%s", texts[i]);
+        if (dry || !out) {
+            fputs(stream, stdout);
+        } else if (write_one(out, stream, force) == 0) {
+            json_array_append_new(files, json_string(out));
+        } else {
+            free(stream);
+            json_decref(files);
+            rc = PL_EXIT_FAIL;
+            goto done;
+        }
+        free(stream);
+    } else {
+        if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+            fprintf(stderr, "pipelock: init sidecar: cannot create %s: %s\n", out, strerror(errno));
+            json_decref(files);
+            rc = PL_EXIT_FAIL;
+            goto done;
+        }
+        char path[PATH_MAX];
+        /* Refuse before writing anything: a half-written directory helps nobody. */
+        for (int i = 0; i <= PL_SC_COUNT && !force; i++) {
+            snprintf(path, sizeof(path), "%s/%s", out,
+                     i < PL_SC_COUNT ? pl_sidecar_file[i] : "kustomization.yaml");
+            if (access(path, F_OK) == 0) {
+                fprintf(stderr, "pipelock: init sidecar: %s exists (use --force to overwrite)\n",
+                        path);
+                json_decref(files);
+                rc = PL_EXIT_FAIL;
+                goto done;
+            }
+        }
+        json_t *kz = json_pack("{s:s,s:s,s:[]}", "apiVersion", "kustomize.config.k8s.io/v1beta1",
+                               "kind", "Kustomization", "resources");
+        for (int i = 0; i < PL_SC_COUNT; i++) {
+            snprintf(path, sizeof(path), "%s/%s", out, pl_sidecar_file[i]);
+            if (write_one(path, texts[i], true) < 0) {
+                json_decref(kz);
+                json_decref(files);
+                rc = PL_EXIT_FAIL;
+                goto done;
+            }
+            json_array_append_new(files, json_string(path));
+            json_array_append_new(json_object_get(kz, "resources"),
+                                  json_string(pl_sidecar_file[i]));
+        }
+        char *kt = pl_yaml_emit(kz);
+        json_decref(kz);
+        snprintf(path, sizeof(path), "%s/kustomization.yaml", out);
+        if (!kt || write_one(path, kt, true) < 0) {
+            free(kt);
+            json_decref(files);
+            rc = PL_EXIT_FAIL;
+            goto done;
+        }
+        free(kt);
+        json_array_append_new(files, json_string(path));
+    }
+    if (as_json) {
+        json_t *objs = json_array();
+        for (int i = 0; i < PL_SC_COUNT; i++)
+            json_array_append_new(
+                objs, json_pack("{s:s,s:s}", "kind",
+                                json_string_value(json_object_get(s.obj[i], "kind")), "name",
+                                json_string_value(json_object_get(
+                                    json_object_get(s.obj[i], "metadata"), "name"))));
+        json_t *sum = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:b}", "workload_kind",
+                                s.kind, "workload", s.name, "proxy", s.proxy, "agent_identity",
+                                s.identity, "emit", emit, "objects", objs, "files", files, "verify",
+                                verify_res, "canary", canary_res, "dry_run", dry);
+        char *t = json_dumps(sum, JSON_INDENT(2));
+        if (t)
+            puts(t);
+        free(t);
+        json_decref(sum);
+    } else {
+        fprintf(stderr, "%s %s/%s: proxy %s (Service %s:8888), identity %s; verify %s, canary %s\n",
+                dry ? "Would generate for" : "Generated for", s.kind, s.name, s.proxy, s.proxy,
+                s.identity, verify_res, canary_res);
+        size_t i;
+        json_t *f;
+        json_array_foreach(files, i, f) fprintf(stderr, "  wrote %s\n", json_string_value(f));
+        if (!dry && (kustomize || out))
+            fprintf(stderr, "Apply with: kubectl apply %s %s\n", kustomize ? "-k" : "-f", out);
+        json_decref(files);
+    }
+    rc = PL_EXIT_OK;
+done:
+    for (int i = 0; i < PL_SC_COUNT; i++)
+        free(texts[i]);
+    pl_sidecar_done(&s);
+    return rc;
+}
+
+int
+pl_cmd_init(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "sidecar"))
+        return init_sidecar(argc - 1, argv + 1);
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(sidecar_usage, stdout);
+        fputs("\n`pipelock init` without \"sidecar\" is not implemented in this build yet.\n",
+              stdout);
+        return PL_EXIT_OK;
+    }
+    fputs("pipelock: init: only `init sidecar` is implemented in this build yet\n", stderr);
+    return PL_EXIT_FAIL;
+}
