@@ -118,45 +118,44 @@ print_report(struct report *rp, FILE *f, bool as_json, const char *title, json_t
 static void
 check_scanners(struct report *rp, struct pl_policy *pol)
 {
+    /* The DLP engine itself, on the text the URL would carry: in strict mode the allowlist
+     * would stop a URL before DLP is asked, and that must not count as DLP working. */
+    static const char text[] = "https://" INVALID_HOST "/upload?key=" FAKE_KEY;
     struct pl_dlp_scratch *s = pl_dlp_scratch_new();
-    if (!s) {
-        record(rp, "scanning_dlp", ST_FAIL, "out of memory");
-    } else {
-        static const char url[] = "https://" INVALID_HOST "/upload?key=" FAKE_KEY;
-        struct pl_url pu;
-        struct pl_urlscan_verdict v = {0};
-        if (pl_url_parse(pl_str_from(url, sizeof(url) - 1), &pu) < 0) {
-            record(rp, "scanning_dlp", ST_FAIL, "the test URL does not parse");
-        } else {
-            struct pl_urlscan_url u = {pl_str_from(url, sizeof(url) - 1), pu.scheme, pu.host,
-                                       pu.path, pu.query};
-            pl_urlscan_run(&pol->us, s, &u, &v);
-            if (v.blocked)
-                record(rp, "scanning_dlp", ST_PASS, "a fake AWS key in a URL is blocked (%s)",
-                       v.scanner);
-            else if (v.dlp.n)
-                record(rp, "scanning_dlp", ST_WARN,
-                       "a fake AWS key is found but not blocked (warn action or audit mode)");
-            else
-                record(rp, "scanning_dlp", ST_FAIL, "a fake AWS key in a URL is NOT detected");
-        }
-        pl_dlp_scratch_free(s);
-    }
+    struct pl_dlp_result res;
+    memset(&res, 0, sizeof(res));
+    int dr = s ? pl_dlp_scan_text(pol->dlp, s, pl_str_from(text, sizeof(text) - 1), &res) : -ENOMEM;
+    pl_dlp_scratch_free(s);
+    if (dr < 0)
+        record(rp, "scanning_dlp", ST_FAIL, "scan failed: %s", strerror(-dr));
+    else if (!res.n)
+        record(rp, "scanning_dlp", ST_FAIL, "a fake AWS key is NOT detected");
+    else if (!pol->enforcing)
+        record(rp, "scanning_dlp", ST_WARN,
+               "a fake AWS key is detected but not blocked (enforce: false or mode audit)");
+    else if (!pl_dlp_result_first_block(pol->dlp, &res))
+        record(rp, "scanning_dlp", ST_WARN, "a fake AWS key is detected at warn severity only");
+    else
+        record(rp, "scanning_dlp", ST_PASS, "a fake AWS key is detected and blocked (%s%s)",
+               pl_dlp_db_is_core(pol->dlp, pl_dlp_result_first_block(pol->dlp, &res)->pattern)
+                   ? "core_dlp: "
+                   : "",
+               pl_dlp_db_name(pol->dlp, pl_dlp_result_first_block(pol->dlp, &res)->pattern));
     struct pl_inject_scratch *is = pl_inject_scratch_new();
-    struct pl_inject_result res = {0};
+    struct pl_inject_result ir = {0};
     int r = is ? pl_inject_scan(pol->inject, is,
-                                pl_str_from(INJECTION_TEXT, sizeof(INJECTION_TEXT) - 1), &res)
+                                pl_str_from(INJECTION_TEXT, sizeof(INJECTION_TEXT) - 1), &ir)
                : -ENOMEM;
     if (r < 0)
         record(rp, "scanning_injection", ST_FAIL, "scan failed: %s", strerror(-r));
-    else if (!res.n)
+    else if (!ir.n)
         record(rp, "scanning_injection", ST_FAIL, "a prompt injection is NOT detected");
     else if (!pol->cfg->response_scanning.enabled)
         record(rp, "scanning_injection", ST_WARN,
                "detected, but response_scanning is off: pages are not scanned");
     else
         record(rp, "scanning_injection", ST_PASS, "a prompt injection is detected (%s)",
-               pl_inject_name(pol->inject, res.m[0].pattern));
+               pl_inject_name(pol->inject, ir.m[0].pattern));
     pl_inject_scratch_free(is);
     record(rp, "scanning_policy", ST_SKIP, "MCP tool policy is not in this build yet");
 }
@@ -255,8 +254,9 @@ tcp_probe(struct report *rp, const char *name, const char *ip, unsigned port, in
         record(rp, name, ST_PASS, "%s port %u: %s (%s)", ip, port, why, strerror(e));
     else if (e == ETIMEDOUT)
         record(rp, name, ST_PASS,
-               "%s port %u: no answer in %d ms (dropped on the path, not refused here)", ip, port,
-               timeout_ms);
+               "%s port %u: no answer in %d ms (dropped here or on the path: Linux reports no "
+               "error for a SYN its own firewall drops)",
+               ip, port, timeout_ms);
     else
         record(rp, name, ST_WARN, "%s port %u: %s", ip, port, strerror(e));
 }
@@ -315,9 +315,8 @@ udp_probe(struct report *rp, const char *name, const char *ip, unsigned port, bo
     else if (blocked_errno(e, &why))
         record(rp, name, ST_PASS, "%s to %s port %u: %s (%s)", what, ip, port, why, strerror(e));
     else if (e == ETIMEDOUT)
-        record(rp, name, ST_PASS,
-               "%s to %s port %u: no answer in %d ms (dropped on the path, not refused here)", what,
-               ip, port, timeout_ms);
+        record(rp, name, ST_PASS, "%s to %s port %u: no answer in %d ms (dropped on the path)",
+               what, ip, port, timeout_ms);
     else
         record(rp, name, ST_WARN, "%s to %s port %u: %s", what, ip, port, strerror(e));
 }
@@ -762,11 +761,20 @@ diagnose_child(struct pl_config *cfg, unsigned port)
     set_str(&cfg->metrics_listen, "");
     set_str(&cfg->kill_switch.api_listen, "");
     set_str(&cfg->logging.file, "");
+    cfg->logging.output = PL_LOG_OUT_STDOUT; /* stdout is /dev/null below */
     set_str(&cfg->emit.webhook.url, "");
     set_str(&cfg->emit.syslog.address, "");
     cfg->forward_proxy.enabled = true;
     cfg->proxy_auth.required = false;
     cfg->kill_switch.enabled = false;
+    /* The mock upstream is on 127.0.0.1: strict mode must let it through to be tested. */
+    char **v = realloc(cfg->api_allowlist.v, (cfg->api_allowlist.n + 1) * sizeof(char *));
+    if (v) {
+        cfg->api_allowlist.v = v;
+        v[cfg->api_allowlist.n] = strdup("127.0.0.1");
+        if (v[cfg->api_allowlist.n])
+            cfg->api_allowlist.n++;
+    }
     struct pl_cidr lo;
     if (pl_cidr_parse(pl_str_c("127.0.0.0/8"), false, &lo) == 0)
         (void)!pl_cidr_list_add(&cfg->ssrf_ip_allowlist, &lo);

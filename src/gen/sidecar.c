@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -68,7 +69,8 @@ to_json(const struct pl_ynode *n, int depth)
                 return json_integer(strtoll(n->text, NULL, 10));
             char *end;
             double d = strtod(n->text, &end);
-            if (*n->text && !*end && strchr(n->text, '.') && isdigit((unsigned char)n->text[0]))
+            if (*n->text && !*end && strpbrk(n->text, ".eE") &&
+                isdigit((unsigned char)n->text[0]) && !strpbrk(n->text, "xXpP") && isfinite(d))
                 return json_real(d);
         }
         return json_stringn(n->text, n->len);
@@ -86,6 +88,24 @@ to_json(const struct pl_ynode *n, int depth)
             json_object_set_new(out, n->keys[i]->text, v);
     }
     return out;
+}
+
+json_t *
+pl_yaml_to_json(const char *name, const char *data, size_t len, char **ret_err)
+{
+    struct pl_ytree t;
+    char *err = NULL;
+    *ret_err = NULL;
+    if (pl_ytree_parse(name, data, len, &t, &err) < 0) {
+        fail(ret_err, "%s", err ? err : "cannot parse");
+        free(err);
+        return NULL;
+    }
+    json_t *j = to_json(t.root, 0);
+    pl_ytree_done(&t);
+    if (!j)
+        fail(ret_err, "%s: nested too deeply", name);
+    return j;
 }
 
 /* ---- JSON → YAML ---- */
@@ -128,8 +148,12 @@ emit_scalar(struct pl_buf *b, const json_t *v)
         return pl_buf_add_c(b, "false");
     case JSON_INTEGER:
         return pl_buf_printf(b, "%lld", (long long)json_integer_value(v));
-    case JSON_REAL:
-        return pl_buf_printf(b, "%.17g", json_real_value(v));
+    case JSON_REAL: {
+        /* Always with a '.' or an exponent, so that it reads back as a float. */
+        char num[40];
+        snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+        return pl_buf_printf(b, "%s%s", num, strpbrk(num, ".eEn") ? "" : ".0");
+    }
     case JSON_STRING: {
         const char *s = json_string_value(v);
         if (plain_ok(s))
@@ -150,6 +174,23 @@ is_empty_coll(const json_t *v)
 {
     return (json_is_object(v) && json_object_size(v) == 0) ||
            (json_is_array(v) && json_array_size(v) == 0);
+}
+
+/* Multi-line text that a literal block ("|" or "|-") gives back byte for byte. */
+static bool
+block_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (!strchr(s, '\n') || s[0] == ' ' || s[0] == '\n' || (n >= 2 && !strcmp(s + n - 2, "\n\n")))
+        return false;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c < 0x20 && c != '\n') || c == 0x7f)
+            return false;
+        if (c == '\n' && p > s && (p[-1] == ' ' || p[-1] == '\t'))
+            return false;
+    }
+    return s[n - 1] != ' ' && s[n - 1] != '\t';
 }
 
 static int emit_node(struct pl_buf *b, const json_t *v, int indent);
@@ -215,7 +256,7 @@ emit_node(struct pl_buf *b, const json_t *v, int indent)
         }
         return 0;
     }
-    if (json_is_string(v) && strchr(json_string_value(v), '\n')) {
+    if (json_is_string(v) && block_ok(json_string_value(v))) {
         /* A literal block keeps multi-line text (a config file) readable. */
         const char *s = json_string_value(v);
         size_t n = strlen(s);

@@ -51,6 +51,10 @@ int pl_sidecar_build(const char *yaml, size_t len, const struct pl_sidecar_opts 
                      struct pl_sidecar *ret, char **ret_err);
 void pl_sidecar_done(struct pl_sidecar *s);
 
+/* One YAML document as a JSON tree (true/false/null, integers and floats typed as YAML 1.2's
+ * core schema; quoted scalars stay strings). NULL with a malloc'd *ret_err on error. */
+json_t *pl_yaml_to_json(const char *name, const char *data, size_t len, char **ret_err);
+
 /* A JSON tree as block-style YAML (keys in insertion order). malloc'd, NULL on error. */
 char *pl_yaml_emit(const json_t *v);
 
