@@ -27,7 +27,8 @@
 #include "pl_build.h"
 
 static const char sidecar_usage[] =
-    "Usage: pipelock init sidecar --inject-spec workload.yaml [--emit patch|kustomize]\n"
+    "Usage: pipelock init sidecar --inject-spec workload.yaml\n"
+    "                             [--emit patch|kustomize|helm-values]\n"
     "                             [-o file|dir] [--image ref] [--preset balanced|strict|audit]\n"
     "                             [--agent-identity id] [--dry-run] [--force] [--json]\n"
     "                             [--skip-verify] [--skip-canary]\n"
@@ -41,8 +42,10 @@ static const char sidecar_usage[] =
     "\n"
     "Flags:\n"
     "  --inject-spec file    the agent's workload manifest (one object)\n"
-    "  --emit string         patch (default: one YAML stream) or kustomize (a directory)\n"
-    "  -o, --output path     patch: a file (default stdout); kustomize: a directory\n"
+    "  --emit string         patch (default: one YAML stream), kustomize (a directory) or\n"
+    "                        helm-values (a directory: values.yaml for deploy/helm/pipelock,\n"
+    "                        the agent's side, a README.txt)\n"
+    "  -o, --output path     patch: a file (default stdout); otherwise a directory\n"
     "  --image ref           pipelock's image (default ghcr.io/luckypipewrench/pipelock:"
     "<version>)\n"
     "  --preset string       config preset: balanced (default), strict or audit\n"
@@ -229,22 +232,19 @@ init_sidecar(int argc, char **argv)
         fputs("pipelock: init sidecar: --inject-spec is required\n", stderr);
         return PL_EXIT_USAGE;
     }
-    bool kustomize = !strcmp(emit, "kustomize");
-    if (!strcmp(emit, "helm-values")) {
-        fputs("pipelock: init sidecar: --emit helm-values is not implemented in this build "
-              "yet (use patch or kustomize)\n",
-              stderr);
+    bool kustomize = !strcmp(emit, "kustomize"), helm = !strcmp(emit, "helm-values");
+    bool to_dir = kustomize || helm;
+    if (!to_dir && strcmp(emit, "patch")) {
+        fprintf(stderr,
+                "pipelock: init sidecar: unknown --emit \"%s\" (patch, kustomize, helm-values)\n",
+                emit);
         return PL_EXIT_USAGE;
     }
-    if (!kustomize && strcmp(emit, "patch")) {
-        fprintf(stderr, "pipelock: init sidecar: unknown --emit \"%s\" (patch, kustomize)\n", emit);
+    if (to_dir && !out && !dry) {
+        fprintf(stderr, "pipelock: init sidecar: --emit %s needs -o DIRECTORY\n", emit);
         return PL_EXIT_USAGE;
     }
-    if (kustomize && !out && !dry) {
-        fputs("pipelock: init sidecar: --emit kustomize needs -o DIRECTORY\n", stderr);
-        return PL_EXIT_USAGE;
-    }
-    if (as_json && !kustomize && !out && !dry) {
+    if (as_json && !to_dir && !out && !dry) {
         fputs("pipelock: init sidecar: --json with --emit patch needs -o FILE\n", stderr);
         return PL_EXIT_USAGE;
     }
@@ -306,7 +306,7 @@ init_sidecar(int argc, char **argv)
     }
 
     json_t *files = json_array();
-    if (!kustomize || dry) {
+    if (!to_dir || dry) {
         /* One stream: the workload first, so that a reader sees what changed at the top. */
         size_t total = 1;
         for (int i = 0; i < PL_SC_COUNT; i++)
@@ -331,50 +331,89 @@ init_sidecar(int argc, char **argv)
         }
         free(stream);
     } else {
-        if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+        /* A directory: kustomize (the seven objects and kustomization.yaml) or helm-values
+         * (values.yaml for deploy/helm/pipelock, the objects the chart does not make, and a
+         * README.txt saying how to install). */
+        const char *names[PL_SC_COUNT + 2];
+        char *bodies[PL_SC_COUNT + 2] = {0};
+        size_t nf = 0;
+        bool ok = true;
+        if (kustomize) {
+            json_t *kz =
+                json_pack("{s:s,s:s,s:[]}", "apiVersion", "kustomize.config.k8s.io/v1beta1", "kind",
+                          "Kustomization", "resources");
+            for (int i = 0; i < PL_SC_COUNT; i++) {
+                names[nf] = pl_sidecar_file[i];
+                bodies[nf++] = strdup(texts[i]);
+                json_array_append_new(json_object_get(kz, "resources"),
+                                      json_string(pl_sidecar_file[i]));
+            }
+            names[nf] = "kustomization.yaml";
+            bodies[nf++] = pl_yaml_emit(kz);
+            json_decref(kz);
+        } else {
+            json_t *v = pl_sidecar_helm_values(&s, &o);
+            char *vt = v ? pl_yaml_emit(v) : NULL;
+            json_decref(v);
+            names[nf] = "values.yaml";
+            if (vt && asprintf(&bodies[nf], "# values for deploy/helm/pipelock: see README.txt\n%s",
+                               vt) < 0)
+                bodies[nf] = NULL;
+            nf++;
+            free(vt);
+            static const int kept[] = {PL_SC_WORKLOAD, PL_SC_AGENT_NETPOL, PL_SC_PROXY_NETPOL,
+                                       PL_SC_PDB};
+            for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+                names[nf] = pl_sidecar_file[kept[i]];
+                bodies[nf++] = strdup(texts[kept[i]]);
+            }
+            names[nf] = "README.txt";
+            if (asprintf(&bodies[nf],
+                         "pipelock companion proxy for %s/%s (pipelock init sidecar --emit "
+                         "helm-values)\n\n"
+                         "Install pipelock with the chart in deploy/helm/pipelock, with the "
+                         "release name\n%s (the NetworkPolicies, the PodDisruptionBudget and "
+                         "the agent's HTTPS_PROXY\nall name it):\n\n"
+                         "  helm install %s deploy/helm/pipelock -f values.yaml%s%s\n\n"
+                         "then apply the agent's side:\n\n"
+                         "  kubectl apply -f agent-workload.yaml -f agent-networkpolicy.yaml \\\n"
+                         "      -f pipelock-networkpolicy.yaml -f pipelock-pdb.yaml\n\n"
+                         "and check from the agent's pod: pipelock verify-install\n",
+                         s.kind, s.name, s.proxy, s.proxy, s.ns[0] ? " -n " : "", s.ns) < 0)
+                bodies[nf] = NULL;
+            nf++;
+        }
+        for (size_t i = 0; i < nf; i++)
+            ok = ok && bodies[i];
+        if (!ok)
+            fputs("pipelock: init sidecar: out of memory\n", stderr);
+        if (ok && mkdir(out, 0755) < 0 && errno != EEXIST) {
             fprintf(stderr, "pipelock: init sidecar: cannot create %s: %s\n", out, strerror(errno));
-            json_decref(files);
-            rc = PL_EXIT_FAIL;
-            goto done;
+            ok = false;
         }
         char path[PATH_MAX];
         /* Refuse before writing anything: a half-written directory helps nobody. */
-        for (int i = 0; i <= PL_SC_COUNT && !force; i++) {
-            snprintf(path, sizeof(path), "%s/%s", out,
-                     i < PL_SC_COUNT ? pl_sidecar_file[i] : "kustomization.yaml");
+        for (size_t i = 0; ok && i < nf && !force; i++) {
+            snprintf(path, sizeof(path), "%s/%s", out, names[i]);
             if (access(path, F_OK) == 0) {
                 fprintf(stderr, "pipelock: init sidecar: %s exists (use --force to overwrite)\n",
                         path);
-                json_decref(files);
-                rc = PL_EXIT_FAIL;
-                goto done;
+                ok = false;
             }
         }
-        json_t *kz = json_pack("{s:s,s:s,s:[]}", "apiVersion", "kustomize.config.k8s.io/v1beta1",
-                               "kind", "Kustomization", "resources");
-        for (int i = 0; i < PL_SC_COUNT; i++) {
-            snprintf(path, sizeof(path), "%s/%s", out, pl_sidecar_file[i]);
-            if (write_one(path, texts[i], true) < 0) {
-                json_decref(kz);
-                json_decref(files);
-                rc = PL_EXIT_FAIL;
-                goto done;
-            }
-            json_array_append_new(files, json_string(path));
-            json_array_append_new(json_object_get(kz, "resources"),
-                                  json_string(pl_sidecar_file[i]));
+        for (size_t i = 0; ok && i < nf; i++) {
+            snprintf(path, sizeof(path), "%s/%s", out, names[i]);
+            ok = write_one(path, bodies[i], true) == 0;
+            if (ok)
+                json_array_append_new(files, json_string(path));
         }
-        char *kt = pl_yaml_emit(kz);
-        json_decref(kz);
-        snprintf(path, sizeof(path), "%s/kustomization.yaml", out);
-        if (!kt || write_one(path, kt, true) < 0) {
-            free(kt);
+        for (size_t i = 0; i < nf; i++)
+            free(bodies[i]);
+        if (!ok) {
             json_decref(files);
             rc = PL_EXIT_FAIL;
             goto done;
         }
-        free(kt);
-        json_array_append_new(files, json_string(path));
     }
     if (as_json) {
         json_t *objs = json_array();
@@ -400,7 +439,9 @@ init_sidecar(int argc, char **argv)
         size_t i;
         json_t *f;
         json_array_foreach(files, i, f) fprintf(stderr, "  wrote %s\n", json_string_value(f));
-        if (!dry && (kustomize || out))
+        if (!dry && helm)
+            fprintf(stderr, "Install as %s/README.txt says (helm install %s ...)\n", out, s.proxy);
+        else if (!dry && (kustomize || out))
             fprintf(stderr, "Apply with: kubectl apply %s %s\n", kustomize ? "-k" : "-f", out);
         json_decref(files);
     }

@@ -478,6 +478,11 @@ pl_sidecar_build(const char *yaml, size_t len, const struct pl_sidecar_opts *o,
         fail(ret_err, "metadata.name is missing or not a DNS name");
         goto out;
     }
+    if (ns && !dns_label(ns, 63)) {
+        fail(ret_err, "metadata.namespace is not a DNS label");
+        goto out;
+    }
+    snprintf(s->ns, sizeof(s->ns), "%s", ns ? ns : "");
     snprintf(s->kind, sizeof(s->kind), "%s", kind);
     snprintf(s->name, sizeof(s->name), "%s", name);
     snprintf(s->proxy, sizeof(s->proxy), "%s-pipelock", name);
@@ -657,4 +662,44 @@ pl_sidecar_done(struct pl_sidecar *s)
     }
     free(s->config);
     s->config = NULL;
+}
+
+json_t *
+pl_sidecar_helm_values(const struct pl_sidecar *s, const struct pl_sidecar_opts *o)
+{
+    char *err = NULL;
+    json_t *cfg = pl_yaml_to_json("pipelock.yaml", s->config, strlen(s->config), &err);
+    free(err);
+    if (!json_is_object(cfg)) {
+        json_decref(cfg);
+        return NULL;
+    }
+    /* The chart sets the listeners from its service ports. */
+    json_object_del(json_object_get(cfg, "fetch_proxy"), "listen");
+    json_object_del(cfg, "metrics_listen");
+
+    char repo[512] = "", tag[256] = "", digest[256] = "";
+    const char *img = o->image;
+    const char *at = strchr(img, '@');
+    const char *slash = strrchr(img, '/');
+    const char *colon = strrchr(img, ':');
+    if (at) {
+        snprintf(repo, sizeof(repo), "%.*s", (int)(at - img), img);
+        snprintf(digest, sizeof(digest), "%s", at + 1);
+    } else if (colon && (!slash || colon > slash)) {
+        snprintf(repo, sizeof(repo), "%.*s", (int)(colon - img), img);
+        snprintf(tag, sizeof(tag), "%s", colon + 1);
+    } else {
+        snprintf(repo, sizeof(repo), "%s", img);
+    }
+    json_t *dep = s->obj[PL_SC_DEPLOYMENT];
+    json_t *pod =
+        json_object_get(json_object_get(json_object_get(dep, "spec"), "template"), "spec");
+    json_t *ctr = json_array_get(json_object_get(pod, "containers"), 0);
+    return json_pack(
+        "{s:s,s:s,s:i,s:{s:s,s:s,s:s},s:{s:s},s:O,s:O,s:o,s:{s:b}}", "nameOverride", "pipelock",
+        "fullnameOverride", s->proxy, "replicaCount", 2, "image", "repository", repo, "tag", tag,
+        "digest", digest, "podLabels", "app.kubernetes.io/component", "proxy", "affinity",
+        json_object_get(pod, "affinity"), "resources", json_object_get(ctr, "resources"),
+        "pipelock", cfg, "networkPolicy", "enabled", 0);
 }

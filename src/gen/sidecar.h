@@ -35,6 +35,7 @@ struct pl_sidecar {
     char kind[32];
     char name[254];
     char proxy[254];    /* "<name>-pipelock" */
+    char ns[254];       /* the workload's namespace, "" when it names none */
     char identity[320]; /* default_agent_identity */
     char *config;       /* pipelock.yaml of the ConfigMap (malloc'd) */
 };
@@ -50,6 +51,13 @@ extern const char *const pl_sidecar_file[PL_SC_COUNT];
 int pl_sidecar_build(const char *yaml, size_t len, const struct pl_sidecar_opts *o,
                      struct pl_sidecar *ret, char **ret_err);
 void pl_sidecar_done(struct pl_sidecar *s);
+
+/*
+ * values.yaml for the chart in deploy/helm/pipelock (install it with the release name
+ * s->proxy): the proxy's image, replicas, anti-affinity, resources, the component label the
+ * generated NetworkPolicies and PDB select, and the config. NULL on error.
+ */
+json_t *pl_sidecar_helm_values(const struct pl_sidecar *s, const struct pl_sidecar_opts *o);
 
 /* One YAML document as a JSON tree (true/false/null, integers and floats typed as YAML 1.2's
  * core schema; quoted scalars stay strings). NULL with a malloc'd *ret_err on error. */
