@@ -19,6 +19,7 @@ int pl_cmd_contain(int argc, char **argv);
 int pl_cmd_verify_install(int argc, char **argv);
 int pl_cmd_diagnose(int argc, char **argv);
 int pl_cmd_init(int argc, char **argv);
+int pl_cmd_launch(int argc, char **argv);
 
 /* Load --config (or the built-in defaults when path is NULL), printing errors and warnings. */
 struct pl_config;

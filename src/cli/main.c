@@ -15,6 +15,7 @@ static const char usage[] =
     "  check        validate a config file\n"
     "  generate     generate a config, a Compose file, firewall rules or systemd units\n"
     "  init         init sidecar: the companion-proxy objects for a Kubernetes workload\n"
+    "  launch       run one agent behind its own pipelock, allowlist only, then tear down\n"
     "  contain      contain an agent on this host: users, nftables, launcher, units\n"
     "  healthcheck  query a running proxy's /health (exit 0 when healthy)\n"
     "  logs         print and follow the audit log, filtered\n"
@@ -61,6 +62,8 @@ main(int argc, char **argv)
         return pl_cmd_verify_install(argc - 1, argv + 1);
     if (strcmp(verb, "diagnose") == 0)
         return pl_cmd_diagnose(argc - 1, argv + 1);
+    if (strcmp(verb, "launch") == 0)
+        return pl_cmd_launch(argc - 1, argv + 1);
     if (strcmp(verb, "init") == 0)
         return pl_cmd_init(argc - 1, argv + 1);
     if (strcmp(verb, "contain") == 0)
