@@ -320,7 +320,8 @@ init_sidecar(int argc, char **argv)
         for (int i = 0; i < PL_SC_COUNT; i++)
             n += (size_t)snprintf(stream + n, total - n, "---\n%s", texts[i]);
         if (dry || !out) {
-            fputs(stream, stdout);
+            if (!as_json) /* stdout is the JSON summary then */
+                fputs(stream, stdout);
         } else if (write_one(out, stream, force) == 0) {
             json_array_append_new(files, json_string(out));
         } else {

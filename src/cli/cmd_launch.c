@@ -174,7 +174,7 @@ read_manifest(struct plan *p, const char *path, const char *bottle)
         return -1;
     }
     char *err = NULL;
-    json_t *m = pl_yaml_to_json(path, text, len, &err);
+    json_t *m = pl_yaml_to_json(path, text, len, false, &err);
     free(text);
     if (!m) {
         fprintf(stderr, "pipelock: launch: %s\n", err ? err : "cannot parse the manifest");
@@ -235,7 +235,7 @@ build_config(struct plan *p, const char *base)
             return NULL;
         }
         char *err = NULL;
-        c = pl_yaml_to_json(base, text, len, &err);
+        c = pl_yaml_to_json(base, text, len, false, &err);
         free(text);
         if (!json_is_object(c)) {
             fprintf(stderr, "pipelock: launch: %s\n", err ? err : "the config is not a mapping");

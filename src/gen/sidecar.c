@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gen/preset.h"
 #include "policy/yaml_tree.h"
@@ -36,48 +37,105 @@ fail(char **ret_err, const char *fmt, ...)
 
 /* ---- YAML → JSON ---- */
 
+/* Walk state: the schema and a budget, since aliases make the tree a DAG (an alias bomb of
+ * a few hundred bytes names billions of nodes). */
+struct walk {
+    bool yaml11;
+    size_t visits;
+};
+#define WALK_MAX_NODES 200000
+
 static bool
-is_int(const char *s)
+word_in(const char *s, const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(s, words[i]))
+            return true;
+    return false;
+}
+
+static const char *const true12[] = {"true", "True", "TRUE"};
+static const char *const false12[] = {"false", "False", "FALSE"};
+static const char *const true11[] = {"true", "True", "TRUE", "yes", "Yes", "YES",
+                                     "on",   "On",   "ON",   "y",   "Y"};
+static const char *const false11[] = {"false", "False", "FALSE", "no", "No", "NO",
+                                      "off",   "Off",   "OFF",   "n",  "N"};
+static const char *const null_words[] = {"null", "Null", "NULL", "~"};
+
+/* An integer as YAML reads it: decimal, 0x hex, 0o octal (1.2) or 0-led octal (1.1, as
+ * Kubernetes' reader does: defaultMode: 0400 is 256). */
+static bool
+parse_int(const char *s, bool yaml11, long long *ret)
 {
     const char *p = s;
+    bool neg = false;
     if (*p == '-' || *p == '+')
-        p++;
-    if (!*p || strlen(p) > 18)
+        neg = *p++ == '-';
+    if (!*p || strlen(p) > 20)
         return false;
-    for (; *p; p++)
-        if (!isdigit((unsigned char)*p))
+    int base = 10;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && p[2]) {
+        base = 16;
+        p += 2;
+    } else if (p[0] == '0' && p[1] == 'o' && p[2]) {
+        base = 8;
+        p += 2;
+    } else if (p[0] == '0' && p[1]) {
+        if (!yaml11)
+            return false; /* 1.2 core: a leading zero is not an int; keep the text */
+        base = 8;
+        p += 1;
+    }
+    if ((base != 10 && s[0] == '+') || (base == 16 && neg))
+        return false;
+    for (const char *q = p; *q; q++) {
+        int d = isdigit((unsigned char)*q)               ? *q - '0'
+                : (*q >= 'a' && *q <= 'f' && base == 16) ? *q - 'a' + 10
+                : (*q >= 'A' && *q <= 'F' && base == 16) ? *q - 'A' + 10
+                                                         : 99;
+        if (d >= base)
             return false;
-    return !(s[0] == '0' && s[1]); /* 0755 stays a string */
+    }
+    errno = 0;
+    long long v = strtoll(p, NULL, base);
+    if (errno)
+        return false;
+    *ret = neg ? -v : v;
+    return true;
 }
 
 static json_t *
-to_json(const struct pl_ynode *n, int depth)
+to_json(const struct pl_ynode *n, int depth, struct walk *w)
 {
-    if (depth > 64)
+    if (depth > 64 || ++w->visits > WALK_MAX_NODES)
         return NULL;
     if (pl_ynode_is_null(n))
         return json_null();
     if (n->kind == PL_YNODE_SCALAR) {
         if (!n->quoted) {
-            if (!strcmp(n->text, "true"))
+            const char *t = n->text;
+            if (w->yaml11 ? word_in(t, true11, PL_ARRAY_SIZE(true11))
+                          : word_in(t, true12, PL_ARRAY_SIZE(true12)))
                 return json_true();
-            if (!strcmp(n->text, "false"))
+            if (w->yaml11 ? word_in(t, false11, PL_ARRAY_SIZE(false11))
+                          : word_in(t, false12, PL_ARRAY_SIZE(false12)))
                 return json_false();
-            if (!strcmp(n->text, "null") || !strcmp(n->text, "~"))
+            if (word_in(t, null_words, PL_ARRAY_SIZE(null_words)))
                 return json_null();
-            if (is_int(n->text))
-                return json_integer(strtoll(n->text, NULL, 10));
+            long long iv;
+            if (parse_int(t, w->yaml11, &iv))
+                return json_integer(iv);
             char *end;
-            double d = strtod(n->text, &end);
-            if (*n->text && !*end && strpbrk(n->text, ".eE") &&
-                isdigit((unsigned char)n->text[0]) && !strpbrk(n->text, "xXpP") && isfinite(d))
+            double d = strtod(t, &end);
+            if (*t && !*end && strpbrk(t, ".eE") && isdigit((unsigned char)t[0]) &&
+                !strpbrk(t, "xXpP") && isfinite(d))
                 return json_real(d);
         }
         return json_stringn(n->text, n->len);
     }
     json_t *out = n->kind == PL_YNODE_SEQ ? json_array() : json_object();
     for (size_t i = 0; out && i < n->n; i++) {
-        json_t *v = to_json(n->vals[i], depth + 1);
+        json_t *v = to_json(n->vals[i], depth + 1, w);
         if (!v) {
             json_decref(out);
             return NULL;
@@ -91,7 +149,7 @@ to_json(const struct pl_ynode *n, int depth)
 }
 
 json_t *
-pl_yaml_to_json(const char *name, const char *data, size_t len, char **ret_err)
+pl_yaml_to_json(const char *name, const char *data, size_t len, bool yaml11, char **ret_err)
 {
     struct pl_ytree t;
     char *err = NULL;
@@ -101,10 +159,13 @@ pl_yaml_to_json(const char *name, const char *data, size_t len, char **ret_err)
         free(err);
         return NULL;
     }
-    json_t *j = to_json(t.root, 0);
+    struct walk w = {.yaml11 = yaml11};
+    json_t *j = to_json(t.root, 0, &w);
     pl_ytree_done(&t);
     if (!j)
-        fail(ret_err, "%s: nested too deeply", name);
+        fail(ret_err, "%s: %s", name,
+             w.visits > WALK_MAX_NODES ? "more than 200000 nodes (aliases expand to too much)"
+                                       : "nested too deeply, or out of memory");
     return j;
 }
 
@@ -113,13 +174,13 @@ pl_yaml_to_json(const char *name, const char *data, size_t len, char **ret_err)
 static bool
 plain_ok(const char *s)
 {
-    static const char *const reserved[] = {"true", "false", "null", "~",    "yes",   "no",   "on",
-                                           "off",  "y",     "n",    "True", "False", "Null", "NULL",
-                                           "TRUE", "FALSE", "Yes",  "No",   "On",    "Off"};
+    /* Words some YAML reader (1.1 or 1.2, any case) takes for a boolean or a null. */
+    static const char *const reserved[] = {"true", "false", "null", "yes", "no", "on",
+                                           "off",  "y",     "n",    "~",   "=",  "<<"};
     if (!*s || strlen(s) > 200)
         return false;
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-        if (!strcmp(s, reserved[i]))
+        if (!strcasecmp(s, reserved[i]))
             return false;
     if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[strlen(s) - 1] == ' ' || s[strlen(s) - 1] == ':')
         return false;
@@ -151,7 +212,12 @@ emit_scalar(struct pl_buf *b, const json_t *v)
     case JSON_REAL: {
         /* Always with a '.' or an exponent, so that it reads back as a float. */
         char num[40];
-        snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+        double d = json_real_value(v);
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(num, sizeof(num), "%.*g", prec, d);
+            if (strtod(num, NULL) == d)
+                break;
+        }
         return pl_buf_printf(b, "%s%s", num, strpbrk(num, ".eEn") ? "" : ".0");
     }
     case JSON_STRING: {
@@ -340,18 +406,24 @@ set_env(json_t *container, const char *name, const char *value)
         env = json_array();
         json_object_set_new(container, "env", env);
     }
-    size_t i;
-    json_t *e;
-    json_array_foreach(env, i, e)
-    {
+    /* The first entry gets the value; later duplicates (the one Kubernetes would use) go. */
+    bool done = false;
+    for (size_t i = 0; i < json_array_size(env);) {
+        json_t *e = json_array_get(env, i);
         if (json_is_object(e) &&
             !strcmp(json_string_value(json_object_get(e, "name")) ?: "", name)) {
+            if (done) {
+                json_array_remove(env, i);
+                continue;
+            }
             json_object_del(e, "valueFrom");
             json_object_set_new(e, "value", json_string(value));
-            return;
+            done = true;
         }
+        i++;
     }
-    json_array_append_new(env, json_pack("{s:s,s:s}", "name", name, "value", value));
+    if (!done)
+        json_array_append_new(env, json_pack("{s:s,s:s}", "name", name, "value", value));
 }
 
 static int
@@ -389,17 +461,14 @@ config_yaml(const struct pl_sidecar *s, const struct pl_sidecar_opts *o, char **
         fail(ret_err, "unknown preset \"%s\" (balanced, strict or audit)", o->preset);
         return NULL;
     }
-    struct pl_ytree t;
     char *err = NULL;
-    if (pl_ytree_parse("preset", text, strlen(text), &t, &err) < 0) {
-        free(text);
-        fail(ret_err, "preset: %s", err ? err : "cannot parse");
+    json_t *c = pl_yaml_to_json("preset", text, strlen(text), false, &err);
+    free(text);
+    if (!c) {
+        fail(ret_err, "%s", err ? err : "preset: cannot parse");
         free(err);
         return NULL;
     }
-    free(text);
-    json_t *c = to_json(t.root, 0);
-    pl_ytree_done(&t);
     if (!json_is_object(c)) {
         json_decref(c);
         fail(ret_err, "preset is not a mapping");
@@ -449,15 +518,13 @@ pl_sidecar_build(const char *yaml, size_t len, const struct pl_sidecar_opts *o,
 {
     memset(s, 0, sizeof(*s));
     *ret_err = NULL;
-    struct pl_ytree t;
     char *err = NULL;
-    if (pl_ytree_parse("workload", yaml, len, &t, &err) < 0) {
-        fail(ret_err, "%s", err ? err : "cannot parse the workload");
-        free(err);
+    /* Kubernetes reads manifests as YAML 1.1 (yes/on are booleans, 0400 is octal). */
+    json_t *w = pl_yaml_to_json("workload", yaml, len, true, &err);
+    if (!w) {
+        *ret_err = err;
         return -1;
     }
-    json_t *w = to_json(t.root, 0);
-    pl_ytree_done(&t);
     if (!json_is_object(w)) {
         json_decref(w);
         return fail(ret_err, "the workload file must hold one Kubernetes object (a mapping)");
@@ -504,6 +571,10 @@ pl_sidecar_build(const char *yaml, size_t len, const struct pl_sidecar_opts *o,
             lk[i] = (char)tolower((unsigned char)kind[i]);
         lk[i] = '\0';
         snprintf(s->identity, sizeof(s->identity), "%s/%s", lk, name);
+    }
+    if (!s->identity[0]) {
+        fail(ret_err, "--agent-identity must not be empty (an empty identity is not bound)");
+        goto out;
     }
     for (const char *p = s->identity; *p; p++) {
         if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) {
@@ -668,7 +739,7 @@ json_t *
 pl_sidecar_helm_values(const struct pl_sidecar *s, const struct pl_sidecar_opts *o)
 {
     char *err = NULL;
-    json_t *cfg = pl_yaml_to_json("pipelock.yaml", s->config, strlen(s->config), &err);
+    json_t *cfg = pl_yaml_to_json("pipelock.yaml", s->config, strlen(s->config), false, &err);
     free(err);
     if (!json_is_object(cfg)) {
         json_decref(cfg);

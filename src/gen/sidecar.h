@@ -9,6 +9,7 @@
 #define PL_GEN_SIDECAR_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct pl_sidecar_opts {
@@ -59,9 +60,12 @@ void pl_sidecar_done(struct pl_sidecar *s);
  */
 json_t *pl_sidecar_helm_values(const struct pl_sidecar *s, const struct pl_sidecar_opts *o);
 
-/* One YAML document as a JSON tree (true/false/null, integers and floats typed as YAML 1.2's
- * core schema; quoted scalars stay strings). NULL with a malloc'd *ret_err on error. */
-json_t *pl_yaml_to_json(const char *name, const char *data, size_t len, char **ret_err);
+/* One YAML document as a JSON tree; quoted scalars stay strings. Plain scalars are typed as
+ * YAML 1.2's core schema, or with yaml11 as Kubernetes' YAML 1.1 reader types them (yes/on/y
+ * booleans, 0-led octal). At most 200000 nodes after alias expansion. NULL with a malloc'd
+ * *ret_err on error. */
+json_t *pl_yaml_to_json(const char *name, const char *data, size_t len, bool yaml11,
+                        char **ret_err);
 
 /* A JSON tree as block-style YAML (keys in insertion order). malloc'd, NULL on error. */
 char *pl_yaml_emit(const json_t *v);

@@ -6,6 +6,7 @@
  * multi-line text survives). When the input is a supported workload, the seven objects are
  * built and each one round-trips too.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     } while (0)
 
 static void
-round_trip(const json_t *v)
+round_trip(const json_t *v, bool yaml11)
 {
     char *text = pl_yaml_emit(v);
     CHECK(text != NULL);
     char *err = NULL;
-    json_t *back = pl_yaml_to_json("emitted", text, strlen(text), &err);
+    json_t *back = pl_yaml_to_json("emitted", text, strlen(text), yaml11, &err);
     if (!back || !json_equal((json_t *)v, back)) {
         fprintf(stderr, "fuzz_sidecar: round trip changed the tree\n--- emitted ---\n%s\n%s\n",
                 text, err ? err : "");
@@ -43,24 +44,29 @@ round_trip(const json_t *v)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *err = NULL;
-    json_t *j = pl_yaml_to_json("input", (const char *)data, size, &err);
-    CHECK((j == NULL) == (err != NULL));
-    if (j) {
-        round_trip(j);
-        json_decref(j);
+    /* Both schemas: an emitted text must read back the same under either. */
+    for (int yaml11 = 0; yaml11 < 2; yaml11++) {
+        char *err = NULL;
+        json_t *j = pl_yaml_to_json("input", (const char *)data, size, yaml11, &err);
+        CHECK((j == NULL) == (err != NULL));
+        if (j) {
+            round_trip(j, false);
+            round_trip(j, true);
+            json_decref(j);
+        }
+        free(err);
     }
-    free(err);
+    char *err;
 
-    struct pl_sidecar_opts o = {.image = "example/pipelock:1", .preset = "balanced",
-                                .version = "0.1.0"};
+    struct pl_sidecar_opts o = {
+        .image = "example/pipelock:1", .preset = "balanced", .version = "0.1.0"};
     struct pl_sidecar s;
     err = NULL;
     if (pl_sidecar_build((const char *)data, size, &o, &s, &err) == 0) {
         CHECK(err == NULL);
         for (int i = 0; i < PL_SC_COUNT; i++) {
             CHECK(s.obj[i] != NULL);
-            round_trip(s.obj[i]);
+            round_trip(s.obj[i], true);
         }
         pl_sidecar_done(&s);
     } else {
