@@ -274,6 +274,16 @@ init_sidecar(int argc, char **argv)
         free(err);
         return PL_EXIT_USAGE;
     }
+    if (helm && strlen(s.proxy) > 53) {
+        /* Helm refuses longer release names, and the policies select the release name. */
+        fprintf(stderr,
+                "pipelock: init sidecar: --emit helm-values: the release name \"%s\" would be "
+                "longer than Helm's 53 characters; shorten the workload's name or use "
+                "--emit patch or kustomize\n",
+                s.proxy);
+        pl_sidecar_done(&s);
+        return PL_EXIT_USAGE;
+    }
     char *texts[PL_SC_COUNT] = {0};
     for (int i = 0; i < PL_SC_COUNT; i++) {
         texts[i] = pl_yaml_emit(s.obj[i]);

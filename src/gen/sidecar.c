@@ -762,6 +762,7 @@ pl_sidecar_helm_values(const struct pl_sidecar *s, const struct pl_sidecar_opts 
         snprintf(tag, sizeof(tag), "%s", colon + 1);
     } else {
         snprintf(repo, sizeof(repo), "%s", img);
+        snprintf(tag, sizeof(tag), "latest"); /* what the untagged reference means */
     }
     json_t *dep = s->obj[PL_SC_DEPLOYMENT];
     json_t *pod =

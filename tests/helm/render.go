@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"text/template"
@@ -95,6 +96,11 @@ func main() {
 			die("unknown argument %q", os.Args[i])
 		}
 	}
+	// helm install/template refuse other release names (chartutil.ValidateReleaseName).
+	validName := regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	if len(release) > 53 || !validName.MatchString(release) {
+		die("invalid release name %q: at most 53 characters of [a-z0-9-.], starting and ending with a letter or digit", release)
+	}
 	chart := readYAML(filepath.Join(chartDir, "Chart.yaml"))
 	chartObj := map[string]interface{}{}
 	for k, v := range chart {
@@ -157,10 +163,10 @@ func main() {
 		}
 		name := filepath.Join(filepath.Base(chartDir), "templates", base)
 		top := map[string]interface{}{
-			"Values":  values,
-			"Chart":   chartObj,
-			"Release": map[string]interface{}{"Name": release, "Namespace": namespace, "Service": "Helm", "IsInstall": true, "IsUpgrade": false, "Revision": 1},
-			"Template": map[string]interface{}{"Name": name, "BasePath": filepath.Join(filepath.Base(chartDir), "templates")},
+			"Values":       values,
+			"Chart":        chartObj,
+			"Release":      map[string]interface{}{"Name": release, "Namespace": namespace, "Service": "Helm", "IsInstall": true, "IsUpgrade": false, "Revision": 1},
+			"Template":     map[string]interface{}{"Name": name, "BasePath": filepath.Join(filepath.Base(chartDir), "templates")},
 			"Capabilities": map[string]interface{}{"KubeVersion": map[string]interface{}{"Version": "v1.29.0", "Major": "1", "Minor": "29"}},
 		}
 		var b bytes.Buffer
