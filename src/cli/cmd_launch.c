@@ -481,11 +481,11 @@ wait_health(struct plan *p)
 {
     char url[64];
     snprintf(url, sizeof(url), "http://%s:%d/health", p->host_ip, PROXY_PORT);
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 400 && !got_signal; i++) {
         long st = 0;
         char err[128];
         if (pl_cli_http(url, NULL, NULL, 500, &st, NULL, err, sizeof(err)) == 0 && st == 200)
-            return 0;
+            return got_signal ? -1 : 0;
         if (waitpid(p->proxy, NULL, WNOHANG) == p->proxy) {
             p->proxy = 0;
             return -1;
@@ -729,8 +729,11 @@ pl_cmd_launch(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    if (setup_network(&p) < 0 || got_signal)
+    if (setup_network(&p) < 0 || got_signal) {
+        if (got_signal)
+            rc = 128 + got_signal;
         goto down;
+    }
 
     char self[PATH_MAX];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -756,8 +759,11 @@ pl_cmd_launch(int argc, char **argv)
         _exit(127);
     }
     if (p.proxy < 0 || wait_health(&p) < 0) {
-        fprintf(stderr, "pipelock: launch: pipelock did not start (its log: %s)\n",
-                p.keep_log ? p.keep_log : "discarded; use --log");
+        if (!got_signal)
+            fprintf(stderr, "pipelock: launch: pipelock did not start (its log: %s)\n",
+                    p.keep_log ? p.keep_log : "discarded; use --log");
+        else
+            rc = 128 + got_signal;
         goto down;
     }
 
@@ -771,11 +777,26 @@ pl_cmd_launch(int argc, char **argv)
     char proxy_url[64];
     snprintf(proxy_url, sizeof(proxy_url), "http://%s:%d", p.host_ip, PROXY_PORT);
     fflush(NULL);
+    /* A signal from here to agent_pid being set must not be lost: hold them over the fork,
+     * and do not start the agent at all when one came during the start. */
+    sigset_t hold, old;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hold, &old);
+    if (got_signal) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        close(nsfd);
+        rc = 128 + got_signal;
+        goto down;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
         if (setns(nsfd, CLONE_NEWNET) < 0) {
             perror("pipelock: launch: setns");
             _exit(126);
@@ -806,10 +827,13 @@ pl_cmd_launch(int argc, char **argv)
         _exit(127);
     }
     close(nsfd);
-    if (pid < 0)
+    if (pid < 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         goto down;
+    }
     agent_pid = pid;
     p.agent = pid;
+    sigprocmask(SIG_SETMASK, &old, NULL); /* a held signal is delivered and forwarded now */
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
