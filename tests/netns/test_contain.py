@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pytest
 
+from netlab import ICMP_PROBE, UDP_PROBE, delete_pair, make_pair, start_server
 from pltest.util import GUARD, is_asan, pipelock_bin
 
 NET4, NET6 = "10.232.200.2", "fd00:232::2"
@@ -79,36 +80,6 @@ for fam, a in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
 threading.Thread(target=S6((sys.argv[2], 8080), H).serve_forever, daemon=True).start()
 print("READY", flush=True)
 S4((sys.argv[1], 8080), H).serve_forever()
-'''
-
-UDP_PROBE = r'''
-import socket, sys
-fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-s = socket.socket(fam, socket.SOCK_DGRAM); s.settimeout(3)
-try:
-    s.sendto(b"x", (sys.argv[1], int(sys.argv[2])))
-    print("REPLY", s.recvfrom(100)[0].decode())
-except PermissionError:
-    print("EPERM")
-except OSError as e:
-    print("ERR", e)
-'''
-
-ICMP_PROBE = r'''
-import socket, sys
-six = ":" in sys.argv[1]
-s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_DGRAM,
-                  socket.IPPROTO_ICMPV6 if six else socket.IPPROTO_ICMP)
-s.settimeout(3)
-try:
-    # An echo request; the kernel fills in the identifier and the checksum.
-    s.sendto(bytes([128 if six else 8, 0, 0, 0, 0, 0, 0, 1]) + b"pipelock", (sys.argv[1], 0))
-    s.recvfrom(200)
-    print("REPLY")
-except PermissionError:
-    print("EPERM")
-except OSError as e:
-    print("ERR", e)
 '''
 
 CURL = ("curl", "-sS", "--max-time", "5", "-o", "-", "-w", "\n%{http_code}")
@@ -243,24 +214,12 @@ def lab():
     os.chmod(workdir, 0o755)
     os.chmod(prefix, 0o755)
     try:
-        sh("ip", "netns", "add", host, check=True)
-        sh("ip", "netns", "add", net, check=True)
-        sh("ip", "link", "add", f"{tag}v", "netns", host, "type", "veth", "peer", "name",
-           f"{tag}w", "netns", net, check=True)
-        for ns, dev, a4, a6 in ((host, f"{tag}v", HOST4, HOST6), (net, f"{tag}w", NET4, NET6)):
-            x = ("ip", "netns", "exec", ns)
-            sh(*x, "ip", "link", "set", "lo", "up", check=True)
-            sh(*x, "ip", "addr", "add", f"{a4}/24", "dev", dev, check=True)
-            sh(*x, "ip", "-6", "addr", "add", f"{a6}/64", "dev", dev, "nodad", check=True)
-            sh(*x, "ip", "link", "set", dev, "up", check=True)
+        make_pair(tag, [f"{HOST4}/24", f"{HOST6}/64"], [f"{NET4}/24", f"{NET6}/64"])
         # Unprivileged ICMP echo sockets for everyone in "host", so that without the table the
         # agent's echo request works (and the test of ICMP can fail). Per namespace.
         sh("ip", "netns", "exec", host, "/usr/bin/python3", "-c",
            "open('/proc/sys/net/ipv4/ping_group_range','w').write('0 2147483647')", check=True)
-        srv = subprocess.Popen(["ip", "netns", "exec", net, "/usr/bin/python3", "-c", SERVER,
-                                NET4, NET6], stdout=subprocess.PIPE, text=True)
-        procs.append(srv)
-        assert srv.stdout.readline().strip() == "READY"
+        procs.append(start_server(net, SERVER, NET4, NET6))
         yield {"host": host, "net": net, "dir": workdir, "prefix": prefix, "procs": procs,
                **names}
     finally:
@@ -276,8 +235,7 @@ def lab():
                 sh("groupdel", n)
             if Path(f"/home/{n}").exists():
                 shutil.rmtree(f"/home/{n}", ignore_errors=True)
-        sh("ip", "netns", "del", host)
-        sh("ip", "netns", "del", net)
+        delete_pair(host, net)
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(prefix, ignore_errors=True)
 

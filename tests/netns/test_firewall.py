@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from netlab import ICMP_PROBE, UDP_PROBE, delete_pair, make_pair, start_server
 from pltest.util import GUARD, pipelock_bin
 
 AGENT, PROXY = 64001, 64002
@@ -47,38 +48,6 @@ print("READY", flush=True)
 S4((sys.argv[1], 8080), H).serve_forever()
 '''
 
-UDP_PROBE = r'''
-import socket, sys
-fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-s = socket.socket(fam, socket.SOCK_DGRAM); s.settimeout(3)
-try:
-    s.sendto(b"x", (sys.argv[1], int(sys.argv[2])))
-    print("REPLY", s.recvfrom(100)[0].decode())
-except PermissionError:
-    print("EPERM")
-except OSError as e:
-    print("ERR", e)
-'''
-
-
-ICMP_PROBE = r'''
-import socket, sys
-six = ":" in sys.argv[1]
-s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_DGRAM,
-                  socket.IPPROTO_ICMPV6 if six else socket.IPPROTO_ICMP)
-s.settimeout(3)
-try:
-    # An echo request; the kernel fills in the identifier and the checksum.
-    s.sendto(bytes([128 if six else 8, 0, 0, 0, 0, 0, 0, 1]) + b"pipelock", (sys.argv[1], 0))
-    s.recvfrom(200)
-    print("REPLY")
-except PermissionError:
-    print("EPERM")
-except OSError as e:
-    print("ERR", e)
-'''
-
-
 def sh(*args, check=True, **kw):
     return subprocess.run(list(map(str, args)), capture_output=True, text=True, timeout=GUARD,
                           check=check, **kw)
@@ -104,31 +73,18 @@ def lab():
     workdir = Path(tempfile.mkdtemp(prefix="plfw-"))
     os.chmod(workdir, 0o755)
     try:
-        sh("ip", "netns", "add", host)
-        sh("ip", "netns", "add", net)
-        sh("ip", "link", "add", f"{tag}a", "netns", host, "type", "veth", "peer", "name",
-           f"{tag}b", "netns", net)
-        for ns, dev, a4, a6 in ((host, f"{tag}a", HOST4, HOST6), (net, f"{tag}b", NET4, NET6)):
-            x = ("ip", "netns", "exec", ns)
-            sh(*x, "ip", "link", "set", "lo", "up")
-            sh(*x, "ip", "addr", "add", f"{a4}/24", "dev", dev)
-            sh(*x, "ip", "-6", "addr", "add", f"{a6}/64", "dev", dev, "nodad")
-            sh(*x, "ip", "link", "set", dev, "up")
+        make_pair(tag, [f"{HOST4}/24", f"{HOST6}/64"], [f"{NET4}/24", f"{NET6}/64"])
         # Unprivileged ICMP echo sockets for everyone in "host", so that without the rules the
         # agent's echo request works (and the test of ICMP can fail). Per namespace.
         sh("ip", "netns", "exec", host, "/usr/bin/python3", "-c",
            "open('/proc/sys/net/ipv4/ping_group_range','w').write('0 2147483647')")
-        srv = subprocess.Popen(["ip", "netns", "exec", net, "/usr/bin/python3", "-c", SERVER,
-                                NET4, NET6], stdout=subprocess.PIPE, text=True)
-        procs.append(srv)
-        assert srv.stdout.readline().strip() == "READY"
+        procs.append(start_server(net, SERVER, NET4, NET6))
         yield {"host": host, "net": net, "dir": workdir, "procs": procs}
     finally:
         for p in procs:
             p.kill()
             p.wait()
-        sh("ip", "netns", "del", host, check=False)
-        sh("ip", "netns", "del", net, check=False)
+        delete_pair(host, net)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

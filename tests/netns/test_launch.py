@@ -40,6 +40,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from netlab import delete_pair, make_pair, start_server
 from pltest.util import GUARD, is_asan, pipelock_bin
 
 LAB = "10.236.200"
@@ -283,24 +284,9 @@ def lab():
     try:
         sh("useradd", "-M", "-U", "-s", "/bin/sh", user, check=True)
         made_user = True
-        sh("ip", "netns", "add", host, check=True)
-        sh("ip", "netns", "add", net, check=True)
-        sh("ip", "link", "add", f"{tag}a", "netns", host, "type", "veth", "peer", "name",
-           f"{tag}b", "netns", net, check=True)
-        for ns, dev, addrs in ((host, f"{tag}a", [HOST4]), (net, f"{tag}b", [NET4, OTHER4])):
-            x = ("ip", "netns", "exec", ns)
-            sh(*x, "ip", "link", "set", "lo", "up", check=True)
-            for a in addrs:
-                sh(*x, "ip", "addr", "add", f"{a}/24", "dev", dev, check=True)
-            sh(*x, "ip", "link", "set", dev, "up", check=True)
-        srv = subprocess.Popen(["ip", "netns", "exec", net, "/usr/bin/python3", "-c", SERVER,
-                                NET4, OTHER4], stdout=subprocess.PIPE, text=True)
-        procs.append(srv)
-        assert srv.stdout.readline().strip() == "READY"
-        hs = subprocess.Popen(["ip", "netns", "exec", host, "/usr/bin/python3", "-c",
-                               HOST_SERVICES], stdout=subprocess.PIPE, text=True)
-        procs.append(hs)
-        assert hs.stdout.readline().strip() == "READY"
+        make_pair(tag, [f"{HOST4}/24"], [f"{NET4}/24", f"{OTHER4}/24"])
+        procs.append(start_server(net, SERVER, NET4, OTHER4))
+        procs.append(start_server(host, HOST_SERVICES))
         # The lab works without any launcher: the checks of the agent's isolation can fail.
         r = sh("ip", "netns", "exec", host, "curl", "-sS", "--noproxy", "*", "--max-time", "5",
                "-o", "/dev/null", "-w", "%{http_code}", f"http://{OTHER4}:8080/")
@@ -339,8 +325,7 @@ def lab():
             sh("userdel", user)
         if exists_group(user):
             sh("groupdel", user)
-        sh("ip", "netns", "del", host)
-        sh("ip", "netns", "del", net)
+        delete_pair(host, net)
         shutil.rmtree(workdir, ignore_errors=True)
         left = [n for n in (names(pid)["ns"] for pid in launched)
                 if Path(f"/run/netns/{n}").exists()]

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from pltest.proc import SANITIZER_MARKERS
+from netlab import delete_pair, make_pair, start_server
 from pltest.util import GUARD, is_asan, pipelock_bin
 
 AGENT, PROXY = 64021, 64022
@@ -108,29 +109,15 @@ def _make_lab(server_ports):
     try:
         out.mkdir()
         os.chown(out, AGENT, AGENT)
-        sh("ip", "netns", "add", host)
-        sh("ip", "netns", "add", net)
-        sh("ip", "link", "add", f"{tag}a", "netns", host, "type", "veth", "peer", "name",
-           f"{tag}b", "netns", net)
-        for ns, dev, a4, a6 in ((host, f"{tag}a", HOST4, HOST6), (net, f"{tag}b", NET4, NET6)):
-            x = ("ip", "netns", "exec", ns)
-            sh(*x, "ip", "link", "set", "lo", "up")
-            sh(*x, "ip", "addr", "add", f"{a4}/24", "dev", dev)
-            sh(*x, "ip", "-6", "addr", "add", f"{a6}/64", "dev", dev, "nodad")
-            sh(*x, "ip", "link", "set", dev, "up")
+        make_pair(tag, [f"{HOST4}/24", f"{HOST6}/64"], [f"{NET4}/24", f"{NET6}/64"])
         if server_ports is not None:
-            srv = subprocess.Popen(["ip", "netns", "exec", net, "/usr/bin/python3", "-c", SERVER,
-                                    NET4, NET6, *server_ports], stdout=subprocess.PIPE,
-                                   stdin=subprocess.DEVNULL, text=True)
-            procs.append(srv)
-            assert srv.stdout.readline().strip() == "READY"
+            procs.append(start_server(net, SERVER, NET4, NET6, *server_ports))
         yield {"host": host, "net": net, "dir": workdir, "out": out, "procs": procs}
     finally:
         for p in procs:
             p.kill()
             p.wait()
-        sh("ip", "netns", "del", host, check=False)
-        sh("ip", "netns", "del", net, check=False)
+        delete_pair(host, net)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
