@@ -5,8 +5,9 @@ probe scripts the tests run as the agent's uid."""
 
 import ipaddress
 import subprocess
+import time
 
-from pltest.util import GUARD
+from pltest.util import GUARD, pipelock_bin
 
 
 def run(*args, check=False, timeout=GUARD, **kw):
@@ -54,6 +55,53 @@ def start_server(ns, script, *args):
         p.wait()
         raise AssertionError(f"the lab server in {ns} did not start")
     return p
+
+
+# The fake internet host: HTTP on 8080 ("net-ok") on argv[1] (IPv4) and argv[2] (IPv6), and
+# UDP echo ("echo:<data>") on 53 and 5300 of both.
+NET_SERVER = r'''
+import http.server, socket, socketserver, sys, threading
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b = b"net-ok\n"
+        self.send_response(200); self.send_header("Content-Length", str(len(b)))
+        self.end_headers(); self.wfile.write(b)
+    def log_message(self, *a): pass
+class S6(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    address_family = socket.AF_INET6
+class S4(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    pass
+def udp(fam, addr, port):
+    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, port))
+    while True:
+        d, peer = s.recvfrom(2048); s.sendto(b"echo:" + d, peer)
+for fam, a in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
+    for p in (53, 5300):
+        threading.Thread(target=udp, args=(fam, a, p), daemon=True).start()
+threading.Thread(target=S6((sys.argv[2], 8080), H).serve_forever, daemon=True).start()
+print("READY", flush=True)
+S4((sys.argv[1], 8080), H).serve_forever()
+'''
+
+
+def start_pipelock(host, uid, cfg, guard=GUARD):
+    """pipelock run --config cfg as uid in namespace host; returns once /health answers."""
+    p = subprocess.Popen(["ip", "netns", "exec", host, "setpriv", f"--reuid={uid}",
+                          f"--regid={uid}", "--clear-groups", str(pipelock_bin()), "run",
+                          "--config", str(cfg)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + guard
+    while time.monotonic() < deadline:
+        r = run("ip", "netns", "exec", host, "curl", "-s", "-o", "/dev/null", "-w",
+                "%{http_code}", "http://127.0.0.1:8888/health")
+        if r.stdout == "200":
+            return p
+        if p.poll() is not None:
+            raise AssertionError("pipelock exited: " + p.stderr.read())
+        time.sleep(0.05)
+    p.kill()
+    p.wait()
+    raise AssertionError("pipelock did not start in the namespace")
 
 
 # One UDP datagram; prints REPLY <text>, EPERM, or ERR <error>.

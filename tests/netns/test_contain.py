@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from netlab import ICMP_PROBE, UDP_PROBE, delete_pair, make_pair, start_server
+from netlab import ICMP_PROBE, NET_SERVER, UDP_PROBE, delete_pair, make_pair, start_server
 from pltest.util import GUARD, is_asan, pipelock_bin
 
 NET4, NET6 = "10.232.200.2", "fd00:232::2"
@@ -57,30 +57,6 @@ RULES = "etc/pipelock/containment.nft"
 UNIT_PROXY = "etc/systemd/system/pipelock.service"
 UNIT_FW = "etc/systemd/system/pipelock-containment.service"
 MANIFEST = "etc/pipelock/contain.json"
-
-SERVER = r'''
-import http.server, socket, socketserver, sys, threading
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        b = b"net-ok\n"
-        self.send_response(200); self.send_header("Content-Length", str(len(b)))
-        self.end_headers(); self.wfile.write(b)
-    def log_message(self, *a): pass
-class S6(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    address_family = socket.AF_INET6
-class S4(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    pass
-def udp(fam, addr, port):
-    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, port))
-    while True:
-        d, peer = s.recvfrom(2048); s.sendto(b"echo:" + d, peer)
-for fam, a in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
-    for p in (53, 5300):
-        threading.Thread(target=udp, args=(fam, a, p), daemon=True).start()
-threading.Thread(target=S6((sys.argv[2], 8080), H).serve_forever, daemon=True).start()
-print("READY", flush=True)
-S4((sys.argv[1], 8080), H).serve_forever()
-'''
 
 CURL = ("curl", "-sS", "--max-time", "5", "-o", "-", "-w", "\n%{http_code}")
 
@@ -219,7 +195,7 @@ def lab():
         # agent's echo request works (and the test of ICMP can fail). Per namespace.
         sh("ip", "netns", "exec", host, "/usr/bin/python3", "-c",
            "open('/proc/sys/net/ipv4/ping_group_range','w').write('0 2147483647')", check=True)
-        procs.append(start_server(net, SERVER, NET4, NET6))
+        procs.append(start_server(net, NET_SERVER, NET4, NET6))
         yield {"host": host, "net": net, "dir": workdir, "prefix": prefix, "procs": procs,
                **names}
     finally:

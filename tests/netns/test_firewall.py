@@ -17,36 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from netlab import ICMP_PROBE, UDP_PROBE, delete_pair, make_pair, start_server
+import netlab
+from netlab import ICMP_PROBE, NET_SERVER, UDP_PROBE, delete_pair, make_pair, start_server
 from pltest.util import GUARD, pipelock_bin
 
 AGENT, PROXY = 64001, 64002
 NET4, NET6 = "10.231.200.2", "fd00:231::2"
 HOST4, HOST6 = "10.231.200.1", "fd00:231::1"
-
-SERVER = r'''
-import http.server, socket, socketserver, sys, threading
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        b = b"net-ok\n"
-        self.send_response(200); self.send_header("Content-Length", str(len(b)))
-        self.end_headers(); self.wfile.write(b)
-    def log_message(self, *a): pass
-class S6(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    address_family = socket.AF_INET6
-class S4(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    pass
-def udp(fam, addr, port):
-    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, port))
-    while True:
-        d, peer = s.recvfrom(2048); s.sendto(b"echo:" + d, peer)
-for fam, a in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
-    for p in (53, 5300):
-        threading.Thread(target=udp, args=(fam, a, p), daemon=True).start()
-threading.Thread(target=S6((sys.argv[2], 8080), H).serve_forever, daemon=True).start()
-print("READY", flush=True)
-S4((sys.argv[1], 8080), H).serve_forever()
-'''
 
 def sh(*args, check=True, **kw):
     return subprocess.run(list(map(str, args)), capture_output=True, text=True, timeout=GUARD,
@@ -78,7 +55,7 @@ def lab():
         # agent's echo request works (and the test of ICMP can fail). Per namespace.
         sh("ip", "netns", "exec", host, "/usr/bin/python3", "-c",
            "open('/proc/sys/net/ipv4/ping_group_range','w').write('0 2147483647')")
-        procs.append(start_server(net, SERVER, NET4, NET6))
+        procs.append(start_server(net, NET_SERVER, NET4, NET6))
         yield {"host": host, "net": net, "dir": workdir, "procs": procs}
     finally:
         for p in procs:
@@ -118,20 +95,9 @@ def start_pipelock(lab):
         "ssrf: {ip_allowlist: [10.231.200.0/24, fd00:231::/64]}\n"
         "dns: {resolvers: [127.0.0.1:9]}\n")
     os.chmod(cfg, 0o644)
-    p = subprocess.Popen(["ip", "netns", "exec", lab["host"], "setpriv", f"--reuid={PROXY}",
-                          f"--regid={PROXY}", "--clear-groups", str(pipelock_bin()), "run",
-                          "--config", str(cfg)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
+    p = netlab.start_pipelock(lab["host"], PROXY, cfg)
     lab["procs"].append(p)
-    deadline = time.monotonic() + GUARD
-    while time.monotonic() < deadline:
-        r = sh("ip", "netns", "exec", lab["host"], "curl", "-s", "-o", "/dev/null", "-w",
-               "%{http_code}", "http://127.0.0.1:8888/health", check=False)
-        if r.stdout == "200":
-            return p
-        assert p.poll() is None, p.stderr.read()
-        time.sleep(0.05)
-    raise AssertionError("pipelock did not start in the namespace")
+    return p
 
 
 def apply_rules(lab, backend="nftables", extra=()):
@@ -207,7 +173,7 @@ def test_rules_leave_the_agent_only_pipelock(lab, backend):
 
 def test_loopback_resolver_is_allowed_only_with_dns_port(lab):
     resolver = subprocess.Popen(["ip", "netns", "exec", lab["host"], "/usr/bin/python3", "-c",
-                                 SERVER.replace("8080", "8081"), "127.0.0.1", "::1"],
+                                 NET_SERVER.replace("8080", "8081"), "127.0.0.1", "::1"],
                                 stdout=subprocess.PIPE, text=True)
     lab["procs"].append(resolver)
     assert resolver.stdout.readline().strip() == "READY"

@@ -16,12 +16,12 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from pltest.proc import SANITIZER_MARKERS
+import netlab
 from netlab import delete_pair, make_pair, start_server
 from pltest.util import GUARD, is_asan, pipelock_bin
 
@@ -160,20 +160,9 @@ def start_pipelock(lab):
         "ssrf: {ip_allowlist: [10.233.200.0/24, fd00:233::/64]}\n"
         "dns: {resolvers: [127.0.0.1:9]}\n")
     os.chmod(cfg, 0o644)
-    p = subprocess.Popen(["ip", "netns", "exec", lab["host"], "setpriv", f"--reuid={PROXY}",
-                          f"--regid={PROXY}", "--clear-groups", str(pipelock_bin()), "run",
-                          "--config", str(cfg)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    p = netlab.start_pipelock(lab["host"], PROXY, cfg, guard=RUN_GUARD)
     lab["procs"].append(p)
-    deadline = time.monotonic() + RUN_GUARD
-    while time.monotonic() < deadline:
-        r = sh("ip", "netns", "exec", lab["host"], "curl", "-s", "-o", "/dev/null", "-w",
-               "%{http_code}", "http://127.0.0.1:8888/health", check=False)
-        if r.stdout == "200":
-            return p
-        assert p.poll() is None, p.stderr.read()
-        time.sleep(0.05)
-    raise AssertionError("pipelock did not start in the namespace")
+    return p
 
 
 def stop_pipelock(lab, p):
