@@ -87,6 +87,44 @@ pl_cli_run_tool(const char *const *argv, char **out)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
+char *
+pl_cli_read_file(const char *path, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct pl_buf b;
+    pl_buf_init(&b, max);
+    char chunk[8192];
+    int e = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            e = errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        int r = pl_buf_add(&b, chunk, (size_t)n);
+        if (r < 0) {
+            e = -r;
+            break;
+        }
+    }
+    close(fd);
+    if (e) {
+        pl_buf_done(&b);
+        errno = e;
+        return NULL;
+    }
+    char *out = b.data ? b.data : strdup("");
+    if (out && len)
+        *len = b.len;
+    return out;
+}
+
 int
 pl_cli_write_file(const char *path, const char *text, unsigned mode)
 {

@@ -15,6 +15,10 @@ int pl_cli_run_tool(const char *const *argv, char **out);
 /* The absolute path of a system tool, or NULL (same search as above). */
 const char *pl_cli_find_tool(const char *name, char *buf, size_t len);
 
+/* A whole file, NUL-terminated (malloc'd), at most max bytes; NULL with errno set (E2BIG
+ * when larger). *len gets its length when len is non-NULL. */
+char *pl_cli_read_file(const char *path, size_t max, size_t *len);
+
 /* Write text to path atomically (temporary file + rename) with the given mode. 0 or -errno. */
 int pl_cli_write_file(const char *path, const char *text, unsigned mode);
 /* Create path's missing parent directories (mode 0755); each one created is passed to

@@ -75,6 +75,7 @@ static const char contain_usage[] =
 #define P_LAUNCHER  "/usr/local/bin/pipelock-launch"
 #define P_SUDOERS   "/etc/sudoers.d/pipelock-launch"
 #define P_COMBINED  "/etc/pipelock/combined-ca.pem"
+#define P_AGENT_CA  "/etc/pipelock/agent-ca.pem"
 #define P_UNIT_DIR  "/etc/systemd/system/"
 #define SYSTEM_ROOT "/etc/ssl/certs/ca-certificates.crt"
 
@@ -347,39 +348,6 @@ systemctl(struct ctx *c, const char *a, const char *b, const char *d, const char
     return r == 0 ? 0 : -1;
 }
 
-static char *
-read_small(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    char *s = NULL;
-    size_t cap = 0, len = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            if (cap > (8u << 20)) {
-                free(s);
-                fclose(f);
-                return NULL;
-            }
-            char *t = realloc(s, cap = cap ? cap * 2 : 8192);
-            if (!t) {
-                free(s);
-                fclose(f);
-                return NULL;
-            }
-            s = t;
-        }
-        size_t n = fread(s + len, 1, 4096, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    fclose(f);
-    s[len] = '\0';
-    return s;
-}
-
 static int
 port_flag(const char *flag, const char *v, unsigned *ret)
 {
@@ -488,7 +456,7 @@ contain_apply(int argc, char **argv)
     }
     char exe[PATH_MAX], cfg_path[PATH_MAX], nft_path[PATH_MAX], launcher_path[PATH_MAX],
         sudoers_path[PATH_MAX], combined_path[PATH_MAX], unit_proxy[PATH_MAX], unit_fw[PATH_MAX],
-        home[PATH_MAX], ca_abs[PATH_MAX];
+        home[PATH_MAX], ca_abs[PATH_MAX], agent_ca_path[PATH_MAX];
     if (!binary) {
         ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
         if (n <= 0) {
@@ -518,6 +486,7 @@ contain_apply(int argc, char **argv)
     path_of(&c, P_LAUNCHER, launcher_path);
     path_of(&c, P_SUDOERS, sudoers_path);
     path_of(&c, P_COMBINED, combined_path);
+    path_of(&c, P_AGENT_CA, agent_ca_path);
     path_of(&c, P_UNIT_DIR UNIT_PROXY, unit_proxy);
     path_of(&c, P_UNIT_DIR UNIT_FW, unit_fw);
     snprintf(home, sizeof(home), "/home/%s", agent);
@@ -532,7 +501,8 @@ contain_apply(int argc, char **argv)
         .config = cfg_path,
         .nft_file = nft_path,
         .launcher = launcher_path,
-        .ca_file = ca,
+        /* A copy the agent can read, wherever the operator's file is. */
+        .ca_file = ca ? agent_ca_path : NULL,
         .ca_combined = ca ? combined_path : NULL,
     };
     const char *err = NULL;
@@ -660,8 +630,8 @@ contain_apply(int argc, char **argv)
     }
 
     if (ca) {
-        char *roots = read_small(SYSTEM_ROOT);
-        char *mine = read_small(ca);
+        char *roots = pl_cli_read_file(SYSTEM_ROOT, 8u << 20, NULL);
+        char *mine = pl_cli_read_file(ca, 8u << 20, NULL);
         if (!mine) {
             problem(&c, "cannot read %s", ca);
             free(roots);
@@ -673,6 +643,8 @@ contain_apply(int argc, char **argv)
             snprintf(both, n, "%s%s%s", roots ? roots : "",
                      roots && *roots && roots[strlen(roots) - 1] != '\n' ? "\n" : "", mine);
             r = put_file(&c, combined_path, both, 0644, false);
+            if (r == 0)
+                r = put_file(&c, agent_ca_path, mine, 0644, false);
         }
         free(both);
         free(roots);

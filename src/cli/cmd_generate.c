@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cliutil.h"
 #include "gen/compose.h"
 #include "gen/contain.h"
 #include "gen/firewall.h"
@@ -51,30 +52,6 @@ static const char compose_usage[] =
     "  --metrics-port N        publish /metrics and /stats on the host's 127.0.0.1:N\n"
     "  -o, --output file       write to file instead of stdout\n";
 
-static int
-write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    size_t len = strlen(text);
-    const char *p = text;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            return -e;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    fchmod(fd, 0600);
-    return close(fd) == 0 ? 0 : -errno;
-}
-
 static const char firewall_usage[] =
     "Usage: pipelock generate firewall --agent-user U --proxy-user P\n"
     "                                  [--backend nftables|iptables|pf|ufw]\n"
@@ -102,7 +79,7 @@ emit_text(const char *what, const char *out, const char *text)
         fputs(text, stdout);
         return PL_EXIT_OK;
     }
-    int r = write_file(out, text);
+    int r = pl_cli_write_file(out, text, 0600);
     if (r < 0) {
         fprintf(stderr, "pipelock: generate %s: cannot write %s: %s\n", what, out, strerror(-r));
         return PL_EXIT_FAIL;
@@ -434,7 +411,7 @@ pl_cmd_generate(int argc, char **argv)
     }
     int rc = PL_EXIT_OK;
     if (out) {
-        int r = write_file(out, yaml);
+        int r = pl_cli_write_file(out, yaml, 0600);
         if (r < 0) {
             fprintf(stderr, "pipelock: generate config: cannot write %s: %s\n", out, strerror(-r));
             rc = PL_EXIT_FAIL;

@@ -57,44 +57,6 @@ static const char sidecar_usage[] =
     "  --skip-verify         skip the static check\n"
     "  --skip-canary         skip the DLP canary\n";
 
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    size_t cap = 64 * 1024, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-        if (n == cap) {
-            if (cap >= PL_YTREE_MAX_INPUT) {
-                free(buf);
-                buf = NULL;
-                errno = E2BIG;
-                break;
-            }
-            char *t = realloc(buf, cap * 2 + 1);
-            if (!t) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = t;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
 /* The static check: the config loads and compiles; every object reads back unchanged. */
 static int
 verify(const struct pl_sidecar *s, char **texts, struct pl_policy **ret_pol, char *msg,
@@ -255,7 +217,7 @@ init_sidecar(int argc, char **argv)
         return PL_EXIT_USAGE;
     }
     size_t len = 0;
-    char *yaml = read_file(spec, &len);
+    char *yaml = pl_cli_read_file(spec, PL_YTREE_MAX_INPUT, &len);
     if (!yaml) {
         fprintf(stderr, "pipelock: init sidecar: cannot read %s: %s\n", spec, strerror(errno));
         return PL_EXIT_USAGE;

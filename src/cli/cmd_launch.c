@@ -144,31 +144,11 @@ add_host(struct plan *p, const char *h, const char *source)
     return p->hosts[p->n - 1].name ? 0 : -1;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    char *buf = malloc(1u << 20);
-    size_t n = buf ? fread(buf, 1, (1u << 20) - 1, f) : 0;
-    bool more = buf && fgetc(f) != EOF;
-    fclose(f);
-    if (!buf || more) {
-        free(buf);
-        errno = E2BIG;
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static int
 read_manifest(struct plan *p, const char *path, const char *bottle)
 {
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = pl_cli_read_file(path, 1u << 20, &len);
     if (!text) {
         fprintf(stderr, "pipelock: launch: cannot read %s: %s\n", path, strerror(errno));
         return -1;
@@ -229,7 +209,7 @@ build_config(struct plan *p, const char *base)
     json_t *c = NULL;
     if (base) {
         size_t len;
-        char *text = slurp(base, &len);
+        char *text = pl_cli_read_file(base, 1u << 20, &len);
         if (!text) {
             fprintf(stderr, "pipelock: launch: cannot read %s: %s\n", base, strerror(errno));
             return NULL;
@@ -450,7 +430,7 @@ teardown(struct plan *p)
         if (p->keep_log) {
             char *log = NULL;
             size_t len;
-            log = slurp(p->log_path, &len);
+            log = pl_cli_read_file(p->log_path, 64u << 20, &len);
             if (log && pl_cli_write_file(p->keep_log, log, 0600) < 0)
                 fprintf(stderr, "pipelock: launch: cannot write %s\n", p->keep_log);
             free(log);
@@ -500,7 +480,7 @@ static void
 summary(const struct plan *p)
 {
     size_t len;
-    char *log = slurp(p->log_path, &len);
+    char *log = pl_cli_read_file(p->log_path, 64u << 20, &len);
     if (!log)
         return;
     unsigned long blocked = 0, allowed = 0;

@@ -424,6 +424,39 @@ def test_remove_keeps_an_edited_config(lab):
     assert_nothing_left(lab, keep=["etc", "etc/pipelock", CONFIG])
 
 
+def test_ca_is_copied_for_the_agent_and_removed(lab):
+    """--ca: the launcher points Node at a copy of the CA the agent can read, and the OpenSSL,
+    Python and curl variables at the system roots plus that CA; remove deletes both files."""
+    P = lab["prefix"]
+    ca = lab["dir"] / "ca.pem"
+    key = lab["dir"] / "ca-key.pem"
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out",
+                        str(ca), "-days", "1", "-subj", "/CN=pipelock test CA"],
+                       capture_output=True, text=True, timeout=GUARD)
+    assert r.returncode == 0, r.stderr
+    os.chmod(ca, 0o600)  # the operator's copy: the agent could not read it
+    r = apply(lab, "--ca", str(ca))
+    assert r.returncode == 0, r.stdout + r.stderr
+    copy = P / "etc/pipelock/agent-ca.pem"
+    combined = P / "etc/pipelock/combined-ca.pem"
+    assert copy.read_text() == ca.read_text()
+    assert mode(copy) == 0o644 and mode(combined) == 0o644
+    both = combined.read_text()
+    assert both.endswith(ca.read_text()), "the CA is not in the combined bundle"
+    roots = Path("/etc/ssl/certs/ca-certificates.crt")
+    if roots.exists():
+        assert both.startswith(roots.read_text()[:200]), "the system roots are missing"
+    launcher = (P / LAUNCHER).read_text()
+    assert f"NODE_EXTRA_CA_CERTS={copy}" in launcher
+    for var in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"):
+        assert f"{var}={combined}" in launcher, var
+    r = remove(lab)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not copy.exists() and not combined.exists()
+    assert_nothing_left(lab)
+
+
 def test_failed_remove_is_recorded_and_can_be_finished(lab):
     """userdel refuses a user with a running process: remove exits 1, the manifest keeps
     that user, and a second remove (the process gone) finishes the job."""
