@@ -50,8 +50,10 @@ asan: test-deps
 	    -Dc_args=-fno-sanitize-recover=all
 	ninja -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	    $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	    PIPELOCK_BIN=$(abspath $(ASAN_BUILD)/pipelock) PIPELOCK_ASAN=1 $(PY) -m pytest -q -rs tests/integration tests/netns
 
 # libFuzzer builds (clang). `make fuzz` runs each target for FUZZ_SECONDS.
