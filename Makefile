@@ -52,9 +52,17 @@ asan: test-deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	    $(MESON) test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	@# The namespace tests mostly wait on the kernel and on timeouts: they run beside the
+	@# CPU-bound integration suite (two cores), their output printed after it.
+	@export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
-	    PIPELOCK_BIN=$(abspath $(ASAN_BUILD)/pipelock) PIPELOCK_ASAN=1 $(PY) -m pytest -q -rs tests/integration tests/netns
+	    PIPELOCK_BIN=$(abspath $(ASAN_BUILD)/pipelock) PIPELOCK_ASAN=1; \
+	log=$$(mktemp); \
+	( $(PY) -m pytest -q -rs -p no:cacheprovider tests/netns >$$log 2>&1; echo $$? >$$log.rc ) & \
+	rc=0; $(PY) -m pytest -q -rs tests/integration || rc=$$?; \
+	wait; echo "== tests/netns (ran alongside) =="; cat $$log; nrc=$$(cat $$log.rc); \
+	rm -f $$log $$log.rc; [ $$rc = 0 ] && [ "$$nrc" = 0 ]
 
 # libFuzzer builds (clang). `make fuzz` runs each target for FUZZ_SECONDS.
 $(FUZZ_BUILD)/build.ninja:
