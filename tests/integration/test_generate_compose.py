@@ -9,10 +9,9 @@ import subprocess
 import pytest
 import yaml
 
-from pltest.util import GUARD, REPO_ROOT, pipelock_bin
+from pltest.util import GUARD, REPO_ROOT, check_golden, pipelock_bin
 
 GOLDEN = REPO_ROOT / "tests" / "data" / "golden"
-UPDATE = os.environ.get("PIPELOCK_UPDATE_GOLDEN") == "1"
 
 CASES = {
     "compose-generic.yaml": [],
@@ -34,12 +33,7 @@ def gen(*args):
 def test_golden(name):
     r = gen(*CASES[name])
     assert r.returncode == 0, r.stderr
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(r.stdout)
-    assert r.stdout == path.read_text(), (
-        f"{name} differs from the golden file; if intended, regenerate with "
-        "PIPELOCK_UPDATE_GOLDEN=1")
+    check_golden(name, r.stdout)
 
 
 def agent_service(doc):

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from pltest.util import GUARD, REPO_ROOT, pipelock_bin
+from pltest.util import GUARD, REPO_ROOT, check_golden, pipelock_bin
 
 CHART = REPO_ROOT / "deploy" / "helm" / "pipelock"
 RENDER_SRC = REPO_ROOT / "tests" / "helm" / "render.go"
@@ -36,7 +36,6 @@ GOLDEN = REPO_ROOT / "tests" / "data" / "golden"
 K8S = REPO_ROOT / "tests" / "data" / "k8s"
 VALIDATOR = REPO_ROOT / "tests" / "k8s" / "validate.mjs"
 NODE_MODULES = REPO_ROOT / "tests" / "k8s" / "node_modules"
-UPDATE = os.environ.get("PIPELOCK_UPDATE_GOLDEN") == "1"
 
 if not shutil.which("go"):
     pytest.skip("the Helm chart tests need `go` to build tests/helm/render.go "
@@ -299,12 +298,7 @@ GOLDEN_CASES = {
 def test_golden(render, name):
     r = render(*GOLDEN_CASES[name])
     assert r.returncode == 0, r.stderr
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(r.stdout)
-    assert r.stdout == path.read_text(), (
-        f"{name} differs from the golden file; if intended, regenerate with "
-        "PIPELOCK_UPDATE_GOLDEN=1")
+    check_golden(name, r.stdout)
 
 
 def test_full_render_is_schema_valid(objs):

@@ -20,12 +20,11 @@ from functools import lru_cache
 import pytest
 import yaml
 
-from pltest.util import GUARD, REPO_ROOT, is_asan, pipelock_bin
+from pltest.util import GUARD, REPO_ROOT, check_golden, is_asan, pipelock_bin
 
 GOLDEN = REPO_ROOT / "tests" / "data" / "golden"
 K8S = REPO_ROOT / "tests" / "data" / "k8s"
 VALIDATOR = REPO_ROOT / "tests" / "k8s" / "validate.mjs"
-UPDATE = os.environ.get("PIPELOCK_UPDATE_GOLDEN") == "1"
 
 # sample file → (kind, name, namespace or None)
 SAMPLES = {
@@ -112,12 +111,7 @@ def test_golden(name):
     r = sidecar(*CASES[name])
     assert r.returncode == 0, r.stderr
     out = unversioned(r.stdout)
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(out)
-    assert out == path.read_text(), (
-        f"{name} differs from the golden file; if intended, regenerate with "
-        "PIPELOCK_UPDATE_GOLDEN=1")
+    check_golden(name, out)
 
 
 # ---------------------------------------------------------------- schema validation

@@ -97,3 +97,16 @@ def pattern_sha256(total):
     for c in pattern_chunks(total):
         h.update(c)
     return h.hexdigest()
+
+
+GOLDEN_DIR = REPO_ROOT / "tests" / "data" / "golden"
+
+
+def check_golden(name, text):
+    """Compare text with tests/data/golden/<name>; PIPELOCK_UPDATE_GOLDEN=1 rewrites it."""
+    path = GOLDEN_DIR / name
+    if os.environ.get("PIPELOCK_UPDATE_GOLDEN") == "1":
+        path.write_text(text)
+    assert text == path.read_text(), (
+        f"{name} differs from the golden file; if intended, regenerate with "
+        "PIPELOCK_UPDATE_GOLDEN=1")
